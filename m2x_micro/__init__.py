@@ -302,9 +302,9 @@ class M2XClient:
                         body.get("errors"), int(retry) if retry and retry.isdigit() else None)
 
     def _network_error(self, method, path, exc):
-        errno = getattr(exc, "errno", None)
-        if errno is None and exc.args and isinstance(exc.args[0], int):
-            errno = exc.args[0]
+        # errno is args[0] of an OSError on both interpreters (MicroPython's ValueError
+        # would answer .errno too, with its message).
+        errno = exc.args[0] if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int) else None
         return NetworkError(self._redact("%s %s failed: %r" % (method, path, exc)), errno)
 
     def _redact(self, text):

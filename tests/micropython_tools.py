@@ -1,0 +1,29 @@
+"""Paths to the MicroPython tools in .venv and a way to run scripts on the unix port."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def tool(name):
+    path = BIN / name
+    # No skip: without the interpreter the portable suite has not run, which is a failure.
+    assert path.exists(), "%s is missing from %s: run `make setup`" % (name, BIN)
+    return str(path)
+
+
+def compile_mpy(source, out_dir):
+    """mpy-cross source into out_dir/<module>.mpy; returns its path."""
+    out = Path(out_dir) / (Path(source).parent.name + ".mpy" if Path(source).name == "__init__.py" else Path(source).stem + ".mpy")
+    subprocess.run([tool("mpy-cross"), "-o", str(out), str(source)], check=True, capture_output=True, text=True)
+    return out
+
+
+def run_micropython(args, path, cwd=None, heapsize=None, timeout=120):
+    """Run micropython with MICROPYPATH=path (+ the frozen modules); returns CompletedProcess."""
+    env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]))
+    cmd = [tool("micropython")] + (["-X", "heapsize=%s" % heapsize] if heapsize else []) + list(args)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,148 @@
+# Timestamps: formatting, parsing, and the two epochs (1970 on unix, 2000 on ESP32).
+import m2x_micro
+from fake_http import FakeHTTP
+
+
+def raises(exc_type, fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except exc_type as e:
+        return e
+    assert False, "%s not raised" % exc_type.__name__
+
+
+class FakeTimeWithoutNs:
+    """A time module on a chosen epoch whose clock reads a chosen Unix instant,
+    without time_ns() as on older ports."""
+
+    def __init__(self, epoch_year, unix_ms):
+        self.epoch_year = epoch_year
+        self.shift_ms = 946684800000 if epoch_year == 2000 else 0
+        self.unix_ms = unix_ms
+
+    def gmtime(self, secs=0):
+        return (self.epoch_year, 1, 1, 0, 0, 0, 5 if self.epoch_year == 2000 else 3, 1)
+
+    def time(self):
+        return (self.unix_ms - self.shift_ms) // 1000
+
+
+
+class FakeTime(FakeTimeWithoutNs):
+    def time_ns(self):
+        return (self.unix_ms - self.shift_ms) * 1000000
+
+
+def on_clock(fake, fn):
+    saved = m2x_micro.time
+    m2x_micro.time = fake
+    try:
+        return fn()
+    finally:
+        m2x_micro.time = saved
+
+
+INSTANT_MS = 1435266414841  # 2015-06-25T21:06:54.841Z
+INSTANT = "2015-06-25T21:06:54.841Z"
+
+
+def test_format_epoch_and_known_instants():
+    assert m2x_micro.format_iso8601(0) == "1970-01-01T00:00:00.000Z"
+    assert m2x_micro.format_iso8601(INSTANT_MS) == INSTANT
+    assert m2x_micro.format_iso8601(951782400000) == "2000-02-29T00:00:00.000Z"
+    assert m2x_micro.format_iso8601(4107542399999) == "2100-02-28T23:59:59.999Z"
+    assert m2x_micro.format_iso8601(-1) == "1969-12-31T23:59:59.999Z"
+
+
+def test_parse_every_accepted_flavour():
+    assert m2x_micro.parse_iso8601(INSTANT) == INSTANT_MS
+    assert m2x_micro.parse_iso8601("2015-06-25T21:06:54.841999Z") == INSTANT_MS
+    assert m2x_micro.parse_iso8601("2015-06-25T21:06:54.8Z") == INSTANT_MS - 41
+    assert m2x_micro.parse_iso8601("2015-06-25T21:06:54Z") == INSTANT_MS - 841
+    assert m2x_micro.parse_iso8601("2015-06-25T14:06:54.841-07:00") == INSTANT_MS
+    assert m2x_micro.parse_iso8601("2015-06-26T02:36:54.841+05:30") == INSTANT_MS
+
+
+def test_parse_and_format_round_trip_across_centuries():
+    for ms in (0, 946684800000, 951868800123, 1583020799999, 4102444800000, 253402300799999):
+        assert m2x_micro.parse_iso8601(m2x_micro.format_iso8601(ms)) == ms
+
+
+def test_parse_rejects_malformed_timestamps():
+    for bad in ("", "2015-06-25", "2015-06-25 21:06:54Z", "2015-06-25T21:06:54", "2015-13-01T00:00:00Z",
+                "2015-02-29T00:00:00Z", "2015-06-25T24:00:00Z", "2015-06-25T21:60:00Z", "2015-06-25T21:06:54.Z",
+                "2015-06-25T21:06:54.841+0700", "2015-06-25T21:06:54.841X", "+015-06-25T21:06:54Z",
+                "2015-06-25T21:06:5aZ", "yesterday"):
+        raises(ValueError, m2x_micro.parse_iso8601, bad)
+    raises(TypeError, m2x_micro.parse_iso8601, 1435266414)
+
+
+def test_iso_string_input_is_validated_and_normalised():
+    assert m2x_micro.iso8601("2015-06-25T14:06:54.841999-07:00") == INSTANT
+    assert m2x_micro.iso8601("2015-06-25T21:06:54Z") == "2015-06-25T21:06:54.000Z"
+    raises(ValueError, m2x_micro.iso8601, "2015-06-31T00:00:00Z")
+
+
+def test_gmtime_tuple_is_a_calendar_date_on_either_epoch():
+    assert m2x_micro.iso8601((2015, 6, 25, 21, 6, 54, 3, 176)) == "2015-06-25T21:06:54.000Z"
+    assert on_clock(FakeTime(2000, 0), lambda: m2x_micro.iso8601((2015, 6, 25, 21, 6, 54, 3, 176))) == \
+        "2015-06-25T21:06:54.000Z"
+    raises(ValueError, m2x_micro.iso8601, (2015, 2, 30, 0, 0, 0, 0, 0))
+
+
+def test_seconds_on_the_1970_epoch():
+    def check():
+        assert m2x_micro.iso8601(1435266414) == "2015-06-25T21:06:54.000Z"
+        assert m2x_micro.iso8601(1435266414.841) == INSTANT
+        assert m2x_micro.iso8601(0) == "1970-01-01T00:00:00.000Z"
+    on_clock(FakeTime(1970, INSTANT_MS), check)
+
+
+def test_seconds_on_the_2000_epoch():
+    def check():
+        # What time.time() returns on an ESP32 at that instant: seconds since 2000.
+        assert m2x_micro.iso8601(1435266414 - 946684800) == "2015-06-25T21:06:54.000Z"
+        assert m2x_micro.iso8601(0) == "2000-01-01T00:00:00.000Z"
+    on_clock(FakeTime(2000, INSTANT_MS), check)
+
+
+def test_now_on_both_epochs_with_and_without_time_ns():
+    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=FakeHTTP())
+    for fake in (FakeTime(1970, INSTANT_MS), FakeTime(2000, INSTANT_MS)):
+        assert on_clock(fake, client.timestamp) == INSTANT
+        assert on_clock(fake, client.now_ms) == INSTANT_MS
+    for year in (1970, 2000):
+        assert on_clock(FakeTimeWithoutNs(year, INSTANT_MS), client.timestamp) == "2015-06-25T21:06:54.000Z"
+
+
+def test_bad_timestamp_types_and_values():
+    raises(TypeError, m2x_micro.iso8601, True)
+    raises(TypeError, m2x_micro.iso8601, [2015, 6, 25])
+    raises(TypeError, m2x_micro.iso8601, {"year": 2015})
+    raises(ValueError, m2x_micro.iso8601, float("nan"))
+    raises(ValueError, m2x_micro.iso8601, float("inf"))
+
+
+def test_sync_time_puts_library_stamps_in_server_time():
+    http = FakeHTTP()
+    server_ms = INSTANT_MS + 3600 * 1000  # the server is an hour ahead of the board
+    http.reply(200, {"seconds": server_ms // 1000, "millis": server_ms, "iso8601": m2x_micro.format_iso8601(server_ms)})
+    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+
+    def check():
+        assert client.sync_time() == 3600 * 1000
+        assert http.last()[:2] == ("GET", "/v2/time")
+        assert client.timestamp() == "2015-06-25T22:06:54.841Z"
+        # Timestamps the caller gives are theirs: not shifted.
+        assert client.timestamp(INSTANT) == INSTANT
+
+    on_clock(FakeTime(2000, INSTANT_MS), check)
+
+
+def test_values_without_timestamp_get_the_corrected_clock():
+    http = FakeHTTP()
+    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+    client.clock_offset = 1000
+    stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
+    on_clock(FakeTime(2000, INSTANT_MS), lambda: stream.post_values([{"value": 1}]))
+    assert http.last()[3] == {"values": [{"timestamp": "2015-06-25T21:06:55.841Z", "value": 1}]}
