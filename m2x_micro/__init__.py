@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 # Unix timestamp. Internally every instant is an int of Unix milliseconds.
 
 _EPOCH_2000 = 946684800  # Unix seconds at 2000-01-01, the epoch of ESP32 and friends
-_TIME_KEYS = ("timestamp", "start", "end", "from", "modified_since", "unmodified_since")
+_TIME_KEYS = ("timestamp", "start", "end", "from", "modified_since", "unmodified_since", "expires_at")
 
 
 def _days_from_civil(year, month, day):
@@ -197,8 +197,10 @@ def _stamped(params):
             if value is None:
                 continue
             value = iso8601(value)
-        if name == "name":
-            _check_id(value, "name")
+        elif name in ("name", "serial"):
+            _check_id(value, name)
+        elif name == "value":
+            _check_value(value)
         out[name] = value
     return out
 
@@ -232,10 +234,87 @@ def _transport():
         return requests
 
 
-# --- Client ------------------------------------------------------------------------
+# --- Client and resources ------------------------------------------------------------
+# Most API methods are one line of a route table, as in m2x-python's path templates:
+#   name  VERB  path  result  [argument ...]
+# - `{}` in the path takes the next positional argument (an id: checked and quoted);
+# - the named arguments take the positional ones that follow (`?` marks an optional
+#   one, `*` one dict that is all the parameters); with the keyword arguments they
+#   make the query of a GET or the JSON body of any other verb;
+# - result: `-` the API answer as it is, `int`, a handle class, or `[Class]` a list
+#   of handles. A table costs a fraction of the RAM of one function per method.
 
 
-class M2XClient:
+def _route_line(routes, name):
+    start = routes.find("\n" + name + " ")
+    if start < 0:
+        return None
+    end = routes.find("\n", start + 1)
+    return routes[start + 1 : end if end > 0 else len(routes)].split()
+
+
+class _Routed:
+    ROUTES = ""
+
+    def __getattr__(self, name):
+        route = _route_line(self.ROUTES, name)
+        if route is None:
+            raise AttributeError(name)
+        return lambda *args, **params: self._route(route, args, params)
+
+    def _route(self, route, args, params):
+        name, verb, path, result = route[:4]
+        args = list(args)
+        while "{}" in path:
+            if not args:
+                raise TypeError(name + "() is missing an id")
+            path = path.replace("{}", _quote(_check_id(args.pop(0))), 1)
+        for arg in route[4:]:
+            if arg == "*":
+                params = args.pop(0) if args else None
+                if not isinstance(params, dict):
+                    raise TypeError(name + "() takes a dict")
+            elif args:
+                params[arg.rstrip("?")] = args.pop(0)
+            elif arg[-1] != "?":
+                raise TypeError(name + "() is missing " + arg)
+        if args:
+            raise TypeError(name + "() takes fewer arguments")
+        params = _stamped(params)
+        path = self.path + path
+        if verb == "GET":
+            answer = self.client.request(verb, path, query=params)
+        else:
+            answer = self.client.request(verb, path, body=params or None)
+        return self.client._result(result, answer, path)
+
+
+class M2XClient(_Routed):
+    ROUTES = """
+status GET /status -
+time GET /time -
+time_seconds GET /time/seconds int
+time_millis GET /time/millis int
+time_iso8601 GET /time/iso8601 -
+devices GET /devices [Device]
+create_device POST /devices Device
+device GET /devices/{} Device
+device_catalog GET /devices/catalog [Device]
+distributions GET /distributions [Distribution]
+create_distribution POST /distributions Distribution
+distribution GET /distributions/{} Distribution
+collections GET /collections [Collection]
+create_collection POST /collections Collection
+collection GET /collections/{} Collection
+keys GET /keys [Key]
+create_key POST /keys Key
+key GET /keys/{} Key
+commands GET /commands [Command]
+command GET /commands/{} Command
+job GET /jobs/{} Job"""
+
+    path = ""
+
     def __init__(self, key, endpoint="https://api-m2x.att.com", timeout=10, transport=None):
         if key is not None:
             _check_id(key, "key")
@@ -243,6 +322,7 @@ class M2XClient:
             raise ValueError("endpoint must start with http:// or https://")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
+        self.client = self
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
         self.clock_offset = 0  # server minus local clock, in ms (see sync_time)
@@ -310,13 +390,20 @@ class M2XClient:
     def _redact(self, text):
         return text.replace(self._key, "<key>") if self._key else text
 
-    def _list(self, path, cls, query, base=None):
-        body = self.request("GET", path, query=_stamped(query))
+    def _result(self, kind, answer, path):
+        # A route's answer as its result kind says (see the route table's comment).
+        if kind == "-" or answer is None:
+            return answer
+        if kind == "int":
+            return int(answer)
+        cls = globals()[kind.strip("[]")]
+        if kind[0] != "[":
+            return cls(self, answer, cls.BASE or path[: path.rfind("/")])
         self.pagination = {}
         for name in ("total", "pages", "limit", "current_page"):
-            if name in body:
-                self.pagination[name] = body[name]
-        return [cls(self, item, base) for item in body[cls.ITEMS]]
+            if name in answer:
+                self.pagination[name] = answer[name]
+        return [cls(self, item, cls.BASE or path) for item in answer[cls.ITEMS]]
 
     def iterate(self, list_method, **params):
         """Yield every item of a paginated list, one page in memory at a time:
@@ -329,13 +416,6 @@ class M2XClient:
             if not items or page >= self.pagination.get("pages", page):
                 return
             page += 1
-
-    def _create(self, cls, path, params, base=None):
-        return cls(self, self.request("POST", path, body=_stamped(params)), base)
-
-    def _get(self, cls, ident, base=None):
-        base = base or cls.BASE
-        return cls(self, self.request("GET", base + "/" + _quote(_check_id(ident))), base)
 
     # Clock: stamp readings in server time on boards whose clock is unset.
     def sync_time(self, set_rtc=False):
@@ -355,12 +435,13 @@ class M2XClient:
             rtc = machine.RTC()
         except (ImportError, AttributeError):
             return
-        now = self.now_ms() - _epoch_offset() * 1000  # the RTC counts on the local epoch
-        days = (now // 1000 + _epoch_offset()) // 86400
+        now = self.now_ms()
+        days = now // 86400000
         year, month, day = _civil_from_days(days)
         seconds = now // 1000 % 86400
+        # The RTC keeps calendar fields; time.time() then counts on the port's own epoch.
         rtc.datetime((year, month, day, (days + 3) % 7, seconds // 3600, seconds // 60 % 60, seconds % 60, 0))
-        self.clock_offset = now + _epoch_offset() * 1000 - _local_now_ms()
+        self.clock_offset = now - _local_now_ms()
 
     def now_ms(self):
         """Unix milliseconds now, corrected by sync_time()."""
@@ -370,30 +451,17 @@ class M2XClient:
         """The API's ISO 8601 form of ts, or of now (in server time after sync_time())."""
         return format_iso8601(self.now_ms() if ts is None else to_unix_ms(ts))
 
-    # Account level
-    def status(self):
-        return self.request("GET", "/status")
-
-    def time(self):
-        return self.request("GET", "/time")
-
-    def time_seconds(self):
-        return int(self.request("GET", "/time/seconds"))
-
-    def time_millis(self):
-        return int(self.request("GET", "/time/millis"))
-
-    def time_iso8601(self):
-        return self.request("GET", "/time/iso8601").strip()
-
-    def devices(self, **params):
-        return self._list("/devices", Device, params)
-
-    def create_device(self, **params):
-        return self._create(Device, "/devices", params)
-
-    def device(self, id):
-        return self._get(Device, id)
+    def _stamp_values(self, values):
+        # [{"value": v, "timestamp"?: ts}, ...] -> a new list in API form; a missing
+        # timestamp gets now (in server time after sync_time()).
+        if not isinstance(values, (list, tuple)):
+            raise TypeError("values must be a list of {'value': v, 'timestamp': t} dicts")
+        out = []
+        for item in values:
+            if not isinstance(item, dict) or "value" not in item:
+                raise TypeError("each value must be a dict with a 'value'")
+            out.append({"timestamp": self.timestamp(item.get("timestamp")), "value": _check_value(item["value"])})
+        return out
 
     def devices_search(self, **params):
         # Structured filters travel in a JSON body, the rest as query parameters.
@@ -402,63 +470,23 @@ class M2XClient:
             if isinstance(params.get(name), dict):
                 body[name] = params.pop(name)
         found = self.request("GET", "/devices/search", query=_stamped(params), body=body or None)
-        return [Device(self, item) for item in found["devices"]]
+        return self._result("[Device]", found, "/devices")
 
-    def device_catalog(self, **params):
-        return self._list("/devices/catalog", Device, params)
-
-    def device_tags(self):
-        return self.request("GET", "/devices/tags")["tags"]
-
-    def distributions(self, **params):
-        return self._list("/distributions", Distribution, params)
-
-    def create_distribution(self, **params):
-        return self._create(Distribution, "/distributions", params)
-
-    def distribution(self, id):
-        return self._get(Distribution, id)
-
-    def collections(self, **params):
-        return self._list("/collections", Collection, params)
-
-    def create_collection(self, **params):
-        return self._create(Collection, "/collections", params)
-
-    def collection(self, id):
-        return self._get(Collection, id)
-
-    def keys(self, **params):
-        return self._list("/keys", Key, params)
-
-    def create_key(self, **params):
-        return self._create(Key, "/keys", params)
-
-    def key(self, key):
-        return self._get(Key, key)
-
-    def commands(self, **params):
-        return self._list("/commands", Command, params)
+    def device_tags(self, **params):
+        return self.request("GET", "/devices/tags", query=_stamped(params))["tags"]
 
     def send_command(self, **params):
+        """Returns a Command whose id comes from the answer's Location header."""
         body, location = self.request("POST", "/commands", body=params, location=True)
         data = body or {}
         if location:
             data["id"] = location.rsplit("/", 1)[-1]
         return Command(self, data)
 
-    def command(self, id):
-        return self._get(Command, id)
 
-    def job(self, id):
-        return self._get(Job, id)
-
-
-# --- Resources ---------------------------------------------------------------------
-
-
-class Handle:
-    """The client, the resource's path and the server's JSON as a plain dict."""
+class Handle(_Routed):
+    """The client, the resource's path and the server's JSON as a plain dict.
+    handle["name"] and handle.name read the JSON; route names come first."""
 
     BASE = ""
     ID = "id"
@@ -469,14 +497,18 @@ class Handle:
         self.data = data
         self.path = (base or self.BASE) + "/" + _quote(data.get(self.ID, ""))
 
-    def __getitem__(self, name):
-        return self.data[name]
-
     def __getattr__(self, name):
+        try:
+            return _Routed.__getattr__(self, name)
+        except AttributeError:
+            pass
         try:
             return self.data[name]
         except KeyError:
             raise AttributeError(name)
+
+    def __getitem__(self, name):
+        return self.data[name]
 
     def get(self, name, default=None):
         return self.data.get(name, default)
@@ -484,49 +516,46 @@ class Handle:
     def __repr__(self):
         return "<%s %s>" % (type(self).__name__, self.path)
 
-    def _call(self, method, sub="", query=None, body=None):
-        return self.client.request(method, self.path + sub, query=query, body=body)
-
 
 class Resource(Handle):
-    def update(self, **attrs):
-        result = self._call("PUT", body=_stamped(attrs))
-        self.data.update(attrs)
-        return result
-
     def remove(self):
-        return self._call("DELETE")
+        return self.client.request("DELETE", self.path)
+
+    def update(self, **attrs):
+        """PUT the named fields; the handle's data follows. Returns None (204)."""
+        answer = self.client.request("PUT", self.path, body=_stamped(attrs))
+        self.data.update(attrs)
+        return answer
 
 
-class MetadataResource(Resource):
-    def read_metadata(self):
-        return self._call("GET", "/metadata")
-
-    def read_metadata_field(self, field):
-        return self._call("GET", "/metadata/" + _quote(_check_id(field, "field")))
-
-    def update_metadata(self, params):
-        if not isinstance(params, dict):
-            raise TypeError("metadata must be a dict")
-        return self._call("PUT", "/metadata", body=params)
-
-    def update_metadata_field(self, field, value):
-        return self._call("PUT", "/metadata/" + _quote(_check_id(field, "field")), body={"value": value})
+_METADATA_ROUTES = """
+read_metadata GET /metadata -
+read_metadata_field GET /metadata/{} -
+update_metadata PUT /metadata - *
+update_metadata_field PUT /metadata/{} - value"""
 
 
-class Device(MetadataResource):
+class Device(Resource):
     BASE = "/devices"
     ITEMS = "devices"
-
-    def streams(self):
-        return self.client._list(self.path + "/streams", Stream, {}, self.path + "/streams")
-
-    def stream(self, name):
-        return self.client._get(Stream, name, self.path + "/streams")
+    ROUTES = _METADATA_ROUTES + """
+streams GET /streams [Stream]
+stream GET /streams/{} Stream
+location GET /location -
+update_location PUT /location -
+location_history GET /location/waypoints -
+log GET /log -
+values GET /values -
+values_search POST /values/search -
+commands GET /commands -
+command GET /commands/{} -
+process_command POST /commands/{}/process -
+reject_command POST /commands/{}/reject -"""
 
     def create_stream(self, name, **params):
-        # 201 returns the new stream; 204 (it existed) returns nothing, so keep what we know.
-        data = self._call("PUT", "/streams/" + _quote(_check_id(name, "name")), body=params)
+        """PUT the stream: 201 gives the new stream; 204 (it existed) gives nothing, so
+        the handle keeps what we sent."""
+        data = self.client.request("PUT", self.path + "/streams/" + _quote(_check_id(name, "name")), body=params)
         if data is None:
             data = dict(params)
             data["name"] = name
@@ -541,30 +570,21 @@ class Device(MetadataResource):
         params["device"] = self.data["id"]
         return self.client.create_key(**params)
 
-    def location(self):
-        return self._call("GET", "/location")
-
-    def update_location(self, **params):
-        return self._call("PUT", "/location", body=_stamped(params))
-
-    def location_history(self, **params):
-        return self._call("GET", "/location/waypoints", query=_stamped(params))
-
     def delete_location_history(self, **params):
         # `from` is a Python keyword: start= is accepted for it.
         if "start" in params:
             params["from"] = params.pop("start")
-        return self._call("DELETE", "/location/waypoints", body=_stamped(params))
-
-    def log(self):
-        return self._call("GET", "/log")
+        return self.client.request("DELETE", self.path + "/location/waypoints", body=_stamped(params))
 
     def post_update(self, **params):
+        """One value per stream: post_update(values={"temp": 21.5}, timestamp=...)."""
         params = _stamped(params)
-        values = params.get("values") or {}
+        values = params.get("values")
+        if not isinstance(values, dict):
+            raise TypeError("values must be a dict of stream name to value")
         for name in values:
             _check_value(values[name])
-        return self._call("POST", "/update", body=params)
+        return self.client.request("POST", self.path + "/update", body=params)
 
     def post_updates(self, **params):
         values = params.get("values")
@@ -573,11 +593,8 @@ class Device(MetadataResource):
         params = _stamped(params)
         params["values"] = stamped = {}
         for name in values:
-            stamped[name] = _stamp_values(self.client, values[name])
-        return self._call("POST", "/updates", body=params)
-
-    def values(self, **params):
-        return self._call("GET", "/values", query=_stamped(params))
+            stamped[name] = self.client._stamp_values(values[name])
+        return self.client.request("POST", self.path + "/updates", body=params)
 
     def values_export(self, **params):
         """The API answer with, under "job", the id of the export job to poll."""
@@ -588,93 +605,42 @@ class Device(MetadataResource):
             body["job"] = location.rsplit("/", 1)[-1]
         return body
 
-    def values_search(self, **params):
-        return self._call("POST", "/values/search", body=_stamped(params))
-
-    def commands(self, **params):
-        return self._call("GET", "/commands", query=_stamped(params))
-
-    def command(self, id):
-        return self._call("GET", "/commands/" + _quote(_check_id(id)))
-
-    def process_command(self, id, **params):
-        return self._call("POST", "/commands/%s/process" % _quote(_check_id(id)), body=params)
-
-    def reject_command(self, id, **params):
-        return self._call("POST", "/commands/%s/reject" % _quote(_check_id(id)), body=params)
-
-
-def _stamp_values(client, values):
-    # [{"value": v, "timestamp"?: ts}, ...] -> a new list in API form; a missing
-    # timestamp gets the client's (server-corrected) now.
-    if not isinstance(values, (list, tuple)):
-        raise TypeError("values must be a list of {'value': v, 'timestamp': t} dicts")
-    out = []
-    for item in values:
-        if not isinstance(item, dict) or "value" not in item:
-            raise TypeError("each value must be a dict with a 'value'")
-        out.append({"timestamp": client.timestamp(item.get("timestamp")), "value": _check_value(item["value"])})
-    return out
-
-
 
 class Stream(Resource):
     ID = "name"
     ITEMS = "streams"
-
-    def values(self, **params):
-        return self._call("GET", "/values", query=_stamped(params))
-
-    def sampling(self, interval, **params):
-        params["interval"] = interval
-        return self._call("GET", "/sampling", query=_stamped(params))
-
-    def stats(self, **params):
-        return self._call("GET", "/stats", query=_stamped(params))
-
-    def add_value(self, value, timestamp=None):
-        body = {"value": _check_value(value)}
-        if timestamp is not None:
-            body["timestamp"] = iso8601(timestamp)
-        return self._call("PUT", "/value", body=body)
-
-    update_value = add_value
+    ROUTES = """
+values GET /values -
+sampling GET /sampling - interval
+stats GET /stats -
+add_value PUT /value - value timestamp?
+update_value PUT /value - value timestamp?
+delete_values DELETE /values - from end"""
 
     def post_values(self, values):
-        return self._call("POST", "/values", body={"values": _stamp_values(self.client, values)})
-
-    def delete_values(self, start, stop):
-        return self._call("DELETE", "/values", body={"from": iso8601(start), "end": iso8601(stop)})
+        return self.client.request("POST", self.path + "/values", body={"values": self.client._stamp_values(values)})
 
     def update(self, **attrs):
+        """PUT the named fields; returns the Stream."""
         Resource.update(self, **attrs)
         return self
 
 
-class Distribution(MetadataResource):
+class Distribution(Resource):
     BASE = "/distributions"
     ITEMS = "distributions"
-
-    def devices(self, **params):
-        return self.client._list(self.path + "/devices", Device, params)
-
-    def add_device(self, serial, **params):
-        params["serial"] = _check_id(serial, "serial")
-        return self.client._create(Device, self.path + "/devices", params)
+    ROUTES = _METADATA_ROUTES + """
+devices GET /devices [Device]
+add_device POST /devices Device serial"""
 
 
-class Collection(MetadataResource):
+class Collection(Resource):
     BASE = "/collections"
     ITEMS = "collections"
-
-    def devices(self, **params):
-        return self.client._list(self.path + "/devices", Device, params)
-
-    def add_device(self, device_id):
-        return self._call("PUT", "/devices/" + _quote(_check_id(device_id)))
-
-    def remove_device(self, device_id):
-        return self._call("DELETE", "/devices/" + _quote(_check_id(device_id)))
+    ROUTES = _METADATA_ROUTES + """
+devices GET /devices [Device]
+add_device PUT /devices/{} -
+remove_device DELETE /devices/{} -"""
 
 
 class Key(Resource):
@@ -683,8 +649,8 @@ class Key(Resource):
     ITEMS = "keys"
 
     def regenerate(self):
-        """The key gets a new value; the old one stops working. Returns self."""
-        self.data = self._call("POST", "/regenerate")
+        """The key gets a new value and the old one stops working. Returns self."""
+        self.data = self.client.request("POST", self.path + "/regenerate")
         self.path = self.BASE + "/" + _quote(self.data["key"])
         return self
 
