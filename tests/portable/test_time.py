@@ -146,3 +146,40 @@ def test_values_without_timestamp_get_the_corrected_clock():
     stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
     on_clock(FakeTime(2000, INSTANT_MS), lambda: stream.post_values([{"value": 1}]))
     assert http.last()[3] == {"values": [{"timestamp": "2015-06-25T21:06:55.841Z", "value": 1}]}
+
+
+class FakeRTC:
+    def __init__(self):
+        self.set_to = None
+
+    def datetime(self, fields):
+        self.set_to = fields
+
+
+class FakeMachine:
+    def __init__(self):
+        self.rtc = FakeRTC()
+
+    def RTC(self):
+        return self.rtc
+
+
+def test_sync_time_can_set_the_rtc():
+    import sys
+    http = FakeHTTP()
+    http.reply(200, {"seconds": INSTANT_MS // 1000, "millis": INSTANT_MS, "iso8601": INSTANT})
+    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+    machine = FakeMachine()
+    saved = sys.modules.get("machine")
+    sys.modules["machine"] = machine
+    try:
+        on_clock(FakeTime(2000, 946684800000), lambda: client.sync_time(set_rtc=True))  # an unset clock
+    finally:
+        if saved is None:
+            del sys.modules["machine"]
+        else:
+            sys.modules["machine"] = saved
+    # (year, month, day, weekday with Monday 0, hour, minute, second, subseconds)
+    assert machine.rtc.set_to == (2015, 6, 25, 3, 21, 6, 54, 0)
+    # Our fake clock did not move, so the correction stays the server's offset.
+    assert client.clock_offset == INSTANT_MS - 946684800000
