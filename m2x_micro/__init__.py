@@ -209,6 +209,8 @@ def _query(params):
     parts = []
     for name in params:
         value = params[name]
+        if value is None:  # unset, as requests leaves it out
+            continue
         if isinstance(value, bool):
             value = "true" if value else "false"
         elif isinstance(value, (list, tuple)):
