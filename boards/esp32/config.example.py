@@ -1,0 +1,12 @@
+# Copy to config.py (git-ignored) and fill in. `make deploy BOARD=esp32` copies it to the board.
+WIFI_SSID = "my-network"
+WIFI_PASSWORD = "my-password"
+
+# A device key (the device's "key" field) is enough for the device loop.
+M2X_KEY = "0123456789abcdef0123456789abcdef"
+# Your m2x_server (`make server` prints its address; use the computer's LAN address).
+M2X_ENDPOINT = "http://192.168.1.10:8080"
+DEVICE_ID = "0123456789abcdef0123456789abcdef"
+
+EVERY_S = 10  # seconds between readings
+BATCH = 6  # readings per request
