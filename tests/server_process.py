@@ -1,0 +1,161 @@
+"""Start m2x_server for tests, in this process or as `python -m m2x_server`.
+
+    with running_server(tmp_path / "m2x.sqlite3") as server:          # a thread, fast
+        server.url          # "http://127.0.0.1:54321": no trailing slash, no /v2
+        server.master_key   # the account's primary master key
+        server.db_path      # the SQLite file
+        server.request("GET", "/v2/devices")               # requests.Response, master key
+        server.request("GET", "/v2/status", key=None)      # no key header
+        server.request("PUT", "/v2/...", key=device_key, json={...})
+        server.restart()    # same database (and, for a subprocess, the same port)
+
+    with running_server(path, subprocess=True) as server:  # the real CLI; .process, .stop()
+
+Both kinds have the same attributes; stop() and start() may be called in turn.
+"""
+
+import contextlib
+import os
+import select
+import subprocess as _subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+MASTER = object()  # request(key=MASTER): send the server's current master key
+START_TIMEOUT = 20
+
+
+class ServerHandle:
+    """What both kinds of test server offer."""
+
+    url = None
+    master_key = None
+
+    def __init__(self, db_path, master_key=None):
+        self.db_path = Path(db_path)
+        self.requested_master_key = master_key
+
+    def api_url(self, path):
+        """url + "/v2" + path, for clients that take full URLs."""
+        return self.url + "/v2" + path
+
+    def request(self, method, path, key=MASTER, headers=None, **kwargs):
+        """One HTTP request with `requests` (fresh connection) to url + path.
+
+        key: MASTER (default) for the master key, None for no X-M2X-KEY header, or a key.
+        kwargs go to requests.request: json=, data=, params=, timeout=...
+        """
+        headers = dict(headers or {})
+        if key is MASTER:
+            key = self.master_key
+        if key is not None:
+            headers["X-M2X-KEY"] = key
+        kwargs.setdefault("timeout", 10)
+        return requests.request(method, self.url + path, headers=headers, **kwargs)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        raise NotImplementedError
+
+
+class InProcessServer(ServerHandle):
+    """m2x_server in a background thread of the test process."""
+
+    def __init__(self, db_path, master_key=None):
+        super().__init__(db_path, master_key)
+        self.server = None
+
+    def start(self):
+        from m2x_server import make_server
+
+        self.server = make_server("127.0.0.1", 0, str(self.db_path), self.requested_master_key).start()
+        self.url = self.server.url
+        self.master_key = self.server.master_key
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server = None
+
+
+class SubprocessServer(ServerHandle):
+    """`python -m m2x_server` in a child process; its stderr goes to db_path + '.stderr'."""
+
+    def __init__(self, db_path, master_key=None, extra_args=()):
+        super().__init__(db_path, master_key)
+        self.extra_args = list(extra_args)
+        self.process = None
+        self.port = 0
+        self.startup_lines = []
+        self.stderr_path = Path(str(self.db_path) + ".stderr")
+
+    def command(self):
+        args = [sys.executable, "-m", "m2x_server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--db", str(self.db_path)] + self.extra_args
+        if self.requested_master_key:
+            args += ["--master-key", self.requested_master_key]
+        return args
+
+    def start(self):
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        with open(self.stderr_path, "ab") as stderr:
+            self.process = _subprocess.Popen(self.command(), cwd=str(REPO), env=env,
+                                             stdout=_subprocess.PIPE, stderr=stderr, text=True)
+        self.startup_lines = self._read_startup()
+        for line in self.startup_lines:
+            if line.startswith("master key: "):
+                self.master_key = line[len("master key: "):]
+        self.url = self.startup_lines[-1].rsplit(" ", 1)[1]
+        self.port = int(self.url.rsplit(":", 1)[1])  # a restart listens on the same port
+        if self.requested_master_key:
+            self.master_key = self.requested_master_key
+
+    def _read_startup(self):
+        """stdout lines up to and including 'm2x_server listening on URL'."""
+        lines = []
+        deadline = time.monotonic() + START_TIMEOUT
+        while not lines or not lines[-1].startswith("m2x_server listening on "):
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = self.process.stdout.readline() if ready else ""
+            if not line:
+                self.process.kill()
+                self.process.wait()
+                raise RuntimeError("m2x_server did not start: %r\n%s" % (lines, self.stderr_path.read_text()))
+            lines.append(line.rstrip("\n"))
+        return lines
+
+    def stop(self, timeout=10):
+        """SIGTERM and wait; returns the exit status."""
+        if self.process is None:
+            return None
+        self.process.terminate()
+        try:
+            status = self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.process.stdout.close()
+            self.process = None
+        return status
+
+
+@contextlib.contextmanager
+def running_server(db_path, subprocess=False, master_key=None):
+    """A started server on db_path, stopped on exit."""
+    server = (SubprocessServer if subprocess else InProcessServer)(db_path, master_key)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
