@@ -36,6 +36,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "m2x_server/" + __version__
     timeout = IDLE_TIMEOUT
+    # Headers and body are two writes; with Nagle's algorithm a kept-alive client waits
+    # ~40 ms for the delayed ACK between them.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self._dispatch()
@@ -213,7 +216,7 @@ class Server:
         with self.db.transaction() as conn:
             return primary_master_key(conn)
 
-    def serve_forever(self, poll_interval=0.2):
+    def serve_forever(self, poll_interval=0.05):
         self._serving.set()
         self._httpd.serve_forever(poll_interval)
 
