@@ -16,9 +16,10 @@ Both kinds have the same attributes; stop() and start() may be called in turn.
 
 import contextlib
 import os
-import select
+import queue
 import subprocess as _subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -124,17 +125,21 @@ class SubprocessServer(ServerHandle):
 
     def _read_startup(self):
         """stdout lines up to and including 'm2x_server listening on URL'."""
-        lines = []
+        lines = queue.Queue()
+        threading.Thread(target=_pump_lines, args=(self.process.stdout, lines), daemon=True).start()
+        startup = []
         deadline = time.monotonic() + START_TIMEOUT
-        while not lines or not lines[-1].startswith("m2x_server listening on "):
-            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = self.process.stdout.readline() if ready else ""
-            if not line:
+        while not startup or not startup[-1].startswith("m2x_server listening on "):
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
                 self.process.kill()
                 self.process.wait()
-                raise RuntimeError("m2x_server did not start: %r\n%s" % (lines, self.stderr_path.read_text()))
-            lines.append(line.rstrip("\n"))
-        return lines
+                raise RuntimeError("m2x_server did not start: %r\n%s" % (startup, self.stderr_path.read_text()))
+            startup.append(line.rstrip("\n"))
+        return startup
 
     def stop(self, timeout=10):
         """SIGTERM and wait; returns the exit status."""
@@ -147,9 +152,16 @@ class SubprocessServer(ServerHandle):
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
-            self.process.stdout.close()
             self.process = None
         return status
+
+
+def _pump_lines(stream, lines):
+    """Move a child's stdout lines to a queue (None at the end), keeping the pipe drained."""
+    with stream:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+    lines.put(None)
 
 
 @contextlib.contextmanager
