@@ -1,5 +1,6 @@
 # Runs the portable test_* functions on MicroPython (no pytest there) and prints
 # "N passed, N failed". Usage: micropython mp_runner.py [module ...]
+import gc
 import os
 import sys
 
@@ -17,6 +18,7 @@ def run(module_names):
         for attr in sorted(dir(module)):
             if not attr.startswith("test_"):
                 continue
+            gc.collect()  # each test starts from the same heap, as on a board between tasks
             try:
                 getattr(module, attr)()
                 passed += 1

@@ -1,0 +1,30 @@
+"""What the end-to-end suite (tests/e2e/e2e_suite.py) needs around a running m2x_server."""
+import ast
+import contextlib
+import socket
+
+from micropython_tools import ROOT
+
+SUITE = ROOT / "tests" / "e2e" / "e2e_suite.py"
+
+
+def suite_test_names():
+    tree = ast.parse(SUITE.read_text())
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+
+
+@contextlib.contextmanager
+def dead_ends():
+    """Two URLs: one where nothing listens, one that accepts connections and never answers."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        closed_port = closed.getsockname()[1]
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        yield "http://127.0.0.1:%d" % closed_port, "http://127.0.0.1:%d" % silent.getsockname()[1]
+
+
+def suite_environment(server, closed_url, silent_url):
+    return {"E2E_URL": server.url, "E2E_KEY": server.master_key,
+            "E2E_CLOSED_URL": closed_url, "E2E_SILENT_URL": silent_url}
