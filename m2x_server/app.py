@@ -1,6 +1,6 @@
 """The application: one request in, one response out, independent of the HTTP layer."""
 
-from .errors import ApiError, NotFound
+from .errors import ApiError
 from .params import Params, parse_body
 from .routing import Router, split_path
 from .timefmt import now_ms
@@ -116,13 +116,15 @@ class App:
 
 
 def resolve_serial(conn, segments):
-    """/v2/devices/serial/{serial}/... addresses the same device as /v2/devices/{id}/..."""
+    """/v2/devices/serial/{serial}/... addresses the same device as /v2/devices/{id}/...
+
+    An unknown serial becomes an id no device has, so the key is checked before the 404.
+    """
     if segments[:3] != ["v2", "devices", "serial"] or len(segments) < 4:
         return segments
     row = conn.execute("SELECT id FROM devices WHERE serial = ?", (segments[3],)).fetchone()
-    if row is None:
-        raise NotFound.of("device")
-    return ["v2", "devices", row["id"]] + segments[4:]
+    device_id = row["id"] if row else "serial:" + segments[3]
+    return ["v2", "devices", device_id] + segments[4:]
 
 
 def log_device_request(ctx, status):

@@ -28,6 +28,7 @@ MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 16 * MAX_BODY  # an oversized body up to this is read so the 413 arrives cleanly
 IDLE_TIMEOUT = 60  # seconds a kept-alive connection may sit idle
 HOST_RE = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 VERSION_HEADER = "X-M2X-VERSION"
 VERSION = "v2-m2x_server-" + __version__
 
@@ -75,10 +76,17 @@ class RequestHandler(BaseHTTPRequestHandler):
             return Response(500, {"message": "Internal server error"})
 
     def _base_url(self):
-        """The scheme and host the client used, for the URLs in answers."""
+        """The scheme and host the client used, for the URLs in answers.
+
+        MicroPython's requests 0.10 sends the Host header without the port: a Host without
+        one means this server's port (unless it is the scheme's default).
+        """
         host = self.headers.get("Host", "")
         if not HOST_RE.match(host):
-            host = self.server.authority
+            return "%s://%s" % (self.server.scheme, self.server.authority)
+        port = self.server.server_address[1]
+        if (host.endswith("]") or ":" not in host) and port != DEFAULT_PORTS[self.server.scheme]:
+            host = "%s:%d" % (host, port)
         return "%s://%s" % (self.server.scheme, host)
 
     def _read_body(self):
@@ -132,6 +140,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
+        elif self.request_version == "HTTP/1.0":  # it asked for keep-alive: say it is granted
+            self.send_header("Connection", "keep-alive")
         self.end_headers()
         self.wfile.write(payload)
 

@@ -193,6 +193,8 @@ def test_device_addressed_by_serial(api):
     api.put_value(device["id"], "temperature", 1)
     assert api.get("/devices/serial/SN%2042%2Fx/streams/temperature")["value"] == 1
     assert api.call("GET", "/devices/serial/nope", 404).json()["message"] == "The specified device does not exist"
+    api.call("GET", "/devices/serial/nope", 401, key=None)
+    api.call("GET", "/devices/serial/SN%2042%2Fx", 401, key=None)
 
 
 def test_metadata_read_update_and_fields(api):

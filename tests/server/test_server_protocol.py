@@ -72,6 +72,24 @@ def test_urls_in_answers_use_the_host_the_client_addressed(m2x_server):
     assert headers["location"] == json.loads(answer)["url"]
 
 
+def test_a_host_header_without_port_means_the_servers_port(m2x_server):
+    # MicroPython's requests 0.10 sends "Host: 127.0.0.1" without the port.
+    request = ("POST /v2/devices HTTP/1.0\r\nHost: 127.0.0.1\r\nX-M2X-KEY: %s\r\n"
+               "Content-Length: 35\r\n\r\n" % m2x_server.master_key).encode()
+    status, headers, answer = exchange(m2x_server, request + b'{"name":"n","visibility":"private"}')
+    assert status == 201
+    assert headers["location"].startswith(m2x_server.url + "/v2/devices/")
+
+
+def test_http10_keep_alive_is_granted_explicitly(m2x_server):
+    with connect(m2x_server) as sock:
+        sock_file = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall(b"GET /v2/status HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            status, headers, _ = read_response(sock_file)
+            assert status == 200 and headers["connection"] == "keep-alive"
+
+
 def test_every_kind_of_answer_has_content_length_and_version(api, m2x_server):
     device = api.device()
     api.stream(device["id"])
@@ -233,21 +251,30 @@ def test_concurrent_writers_all_land(api, m2x_server):
 def test_micropython_frozen_requests_talks_to_the_server(api, m2x_server):
     device = api.device()
     api.stream(device["id"])
-    script = (
-        "import requests\n"
-        "r = requests.get(%r)\n"
-        "print(r.status_code, r.text)\n"
-        "r.close()\n"
-        "r = requests.put(%r, json={'value': '21.5'}, headers={'X-M2X-KEY': %r})\n"
-        "print(r.status_code, r.text)\n"
-        "r.close()\n"
-    ) % (
-        m2x_server.url + "/v2/status",
-        m2x_server.url + "/v2/devices/%s/streams/temperature/value" % device["id"],
-        device["key"],
-    )
+    device_url = m2x_server.url + "/v2/devices/" + device["id"]
+    script = """
+import requests
+key = {'X-M2X-KEY': %r}
+r = requests.get(%r)
+print(r.status_code, r.text)
+r.close()
+r = requests.put(%r, json={'value': '21.5'}, headers=key)
+print(r.status_code, r.text)
+r.close()
+r = requests.get(%r, headers=key)
+job_url = [value for name, value in r.headers.items() if name.lower() == 'location'][0]
+r.close()
+r = requests.get(job_url, headers=key)
+csv_url = r.json()['result']['url']
+r.close()
+r = requests.get(csv_url)
+print(r.status_code, r.text.splitlines()[0])
+r.close()
+""" % (device["key"], m2x_server.url + "/v2/status", device_url + "/streams/temperature/value",
+       device_url + "/values/export.csv")
     micropython = Path(sys.executable).parent / "micropython"
     result = subprocess.run([str(micropython), "-c", script], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ['200 {"api":"OK","triggers":"OK"}', '202 {"status":"accepted"}']
+    assert result.stdout.splitlines() == [
+        '200 {"api":"OK","triggers":"OK"}', '202 {"status":"accepted"}', "200 timestamp,temperature"]
     assert [value["value"] for value in api.values(device["id"], "temperature")] == [21.5]
