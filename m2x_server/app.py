@@ -46,8 +46,8 @@ def no_content():
     return Response(204)
 
 
-def text(value, content_type="text/plain"):
-    return Response(200, str(value), content_type=content_type)
+def text(value):
+    return Response(200, str(value), content_type="text/plain")
 
 
 class Context:

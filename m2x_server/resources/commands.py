@@ -1,8 +1,9 @@
 """Commands: sent by a master key to devices, each device processes or rejects its copy."""
 
+from .. import records
 from ..app import accepted, no_content, ok
 from ..errors import NotFound, invalid
-from ..paging import paginate
+from ..paging import DIRECTIONS, paginate
 from ..params import MISSING, Params
 from ..storage import from_json, new_id, to_json
 from ..timefmt import format_ms, format_optional
@@ -11,7 +12,6 @@ from .ranges import range_clause, time_range
 STATUSES = ("pending", "processed", "rejected")
 FINISHED_AT = {"processed": "processed_at", "rejected": "rejected_at"}
 MAX_LIMIT = 1000
-DIRECTIONS = ("asc", "desc")
 
 
 def send_command(ctx):
@@ -84,10 +84,7 @@ def list_commands(ctx):
 
 
 def get_command(ctx):
-    row = ctx.query_one("SELECT * FROM commands WHERE id = ?", (ctx.path["command"],))
-    if row is None:
-        raise NotFound.of("command")
-    return ok(command_json(ctx, row, detail=True))
+    return ok(command_json(ctx, records.command(ctx, ctx.path["command"]), detail=True))
 
 
 # The device's side: /devices/{id}/commands
