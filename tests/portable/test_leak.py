@@ -52,3 +52,17 @@ def test_memory_is_stable_over_200_requests():
         if tracing:
             tracemalloc.stop()
     assert grown < 512, "%d bytes kept after 200 requests" % grown
+
+
+def test_a_batch_already_in_api_form_is_not_copied():
+    # Copies of each item, interleaved with the garbage of checking it, fragment a board's
+    # heap until a large body no longer fits: items in API form must go as they are.
+    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=FakeHTTP())
+    ready = [{"timestamp": "2015-06-25T21:06:54.%03dZ" % i, "value": i} for i in range(50)]
+    stamped = client._stamp_values(ready)
+    assert all([a is b for a, b in zip(stamped, ready)])
+    loose = [{"timestamp": "2015-06-25T21:06:54.1Z", "value": 1}, {"value": 2, "timestamp": 1435266414, "x": 0}]
+    stamped = client._stamp_values(loose)
+    assert stamped == [{"timestamp": "2015-06-25T21:06:54.100Z", "value": 1},
+                       {"timestamp": "2015-06-25T21:06:54.000Z", "value": 2}]
+    assert loose[0]["timestamp"] == "2015-06-25T21:06:54.1Z" and "x" in loose[1]  # the caller's data as it was
