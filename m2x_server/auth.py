@@ -10,6 +10,7 @@ import json
 
 from . import records
 from .errors import Forbidden, Unauthorized
+from .storage import in_list
 
 HEADER = "X-M2X-KEY"
 
@@ -52,12 +53,8 @@ def reaches_device(ctx, key, device):
         return key.device_id == device["id"]
     if key.distribution_id:
         return key.distribution_id == device["distribution_id"]
-    tree = records.collection_tree_ids(ctx, key.collection_id)
-    row = ctx.query_one(
-        "SELECT 1 FROM collection_devices WHERE device_id = ? AND collection_id IN (%s)"
-        % ",".join("?" * len(tree)),
-        [device["id"]] + tree,
-    )
+    in_tree, args = in_list("collection_id", records.collection_tree_ids(ctx, key.collection_id))
+    row = ctx.query_one("SELECT 1 FROM collection_devices WHERE device_id = ? AND " + in_tree, [device["id"]] + args)
     return row is not None
 
 

@@ -60,8 +60,14 @@ def parse_body(content_type, body):
         data = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise BadRequest("Malformed JSON in the request body: %s" % exc) from None
+    except RecursionError:
+        raise BadRequest("Malformed JSON in the request body: nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object")
+    try:  # a \ud800 escape decodes to a lone surrogate, which no database text can hold
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("Malformed JSON in the request body: a lone UTF-16 surrogate escape") from None
     return data
 
 
@@ -71,6 +77,11 @@ def parse_number(value):
         raise ValueError("not numeric")
     if isinstance(value, str):
         value = int(value) if _INTEGER_RE.match(value) else float(value)
+    if isinstance(value, int) and not -2**63 <= value < 2**63:  # SQLite integers are 64-bit
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ValueError("too large") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not finite")
     return value

@@ -151,6 +151,11 @@ def from_json(text):
     return None if text is None else json.loads(text)
 
 
+def in_list(column, values):
+    """SQL 'column IN (...)' and its one argument: a JSON array, so no list is too long."""
+    return "%s IN (SELECT value FROM json_each(?))" % column, [to_json(list(values))]
+
+
 class Database:
     def __init__(self, path):
         self.path = path

@@ -7,7 +7,7 @@ from .. import conditions, records
 from ..app import created, no_content, ok
 from ..paging import order_by, paginate
 from ..params import MISSING, pick
-from ..storage import new_id, to_json
+from ..storage import in_list, new_id, to_json
 from ..timefmt import format_ms
 from .keys import insert_primary_key
 from .location import current_location
@@ -137,8 +137,9 @@ def _sql_filters(ctx):
             args.append(value)
     ids = p.string_list("ids")
     if ids:
-        where.append("id IN (%s)" % ",".join("?" * len(ids)))
-        args.extend(ids)
+        sql, sql_args = in_list("id", ids)
+        where.append(sql)
+        args.extend(sql_args)
     for tag in p.string_list("tags") or []:
         where.append("EXISTS (SELECT 1 FROM json_each(devices.tags) WHERE value = ?)")
         args.append(tag)
@@ -149,10 +150,9 @@ def _sql_filters(ctx):
             args.append(ms)
     collection = p.string("collection")
     if collection:
-        tree = records.collection_tree_ids(ctx, collection)
-        where.append("id IN (SELECT device_id FROM collection_devices WHERE collection_id IN (%s))"
-                     % ",".join("?" * len(tree)))
-        args.extend(tree)
+        sql, sql_args = in_list("collection_id", records.collection_tree_ids(ctx, collection))
+        where.append("id IN (SELECT device_id FROM collection_devices WHERE %s)" % sql)
+        args.extend(sql_args)
     return " AND ".join(where), args
 
 

@@ -12,6 +12,7 @@ from .. import conditions
 from ..app import accepted, ok
 from ..errors import ValidationFailed
 from ..params import MISSING, Params, parse_number
+from ..storage import in_list
 from ..timefmt import format_ms
 from .jobs import create_export_job
 from .location import parse_location, store_waypoint
@@ -128,10 +129,11 @@ def grouped_rows(ctx, names, start, end):
     if not names:
         return iter(())
     bounds, args = range_clause(start, end)
+    in_names, names_args = in_list("stream", names)
     cursor = ctx.execute(
-        "SELECT ts, stream, value FROM stream_values WHERE device_id = ? AND stream IN (%s)%s"
-        " ORDER BY ts DESC" % (",".join("?" * len(names)), bounds),
-        [ctx.device["id"]] + list(names) + args,
+        "SELECT ts, stream, value FROM stream_values WHERE device_id = ? AND %s%s ORDER BY ts DESC"
+        % (in_names, bounds),
+        [ctx.device["id"]] + names_args + args,
     )
     return (
         (ts, {row["stream"]: row["value"] for row in rows})

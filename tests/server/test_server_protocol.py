@@ -145,6 +145,28 @@ def test_json_that_is_not_an_object_or_not_utf8_is_a_400(api):
         assert response.json()["message"]
 
 
+def test_deeply_nested_json_or_a_lone_surrogate_is_a_400(api):
+    device = api.device()
+    api.stream(device["id"], "state", type="alphanumeric")
+    headers = {"Content-Type": "application/json"}
+    assert "deeply" in api.call("POST", "/devices", 400, data=b"[" * 100000, headers=headers).json()["message"]
+    response = api.call("PUT", "/devices/%s/streams/state/value" % device["id"], 400,
+                        data=b'{"value": "\\ud800"}', headers=headers)
+    assert "surrogate" in response.json()["message"]
+    assert api.values(device["id"], "state") == []
+
+
+def test_numbers_beyond_64_bits_are_stored_as_floats_or_refused(api):
+    device = api.device()
+    api.stream(device["id"])
+    path = "/devices/%s/streams/temperature/value" % device["id"]
+    headers = {"Content-Type": "application/json"}
+    api.call("PUT", path, 202, data=b'{"value": 100000000000000000000000000000}', headers=headers)
+    assert api.values(device["id"], "temperature")[0]["value"] == 1e29
+    body = b'{"value": 1' + b"0" * 400 + b"}"
+    assert api.call("PUT", path, 422, data=body, headers=headers).json()["errors"] == {"value": ["not_numeric"]}
+
+
 def test_invalid_content_length_is_a_400(m2x_server):
     request = b"POST /v2/devices HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
     status, headers, body = exchange(m2x_server, request)
