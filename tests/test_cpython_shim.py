@@ -47,9 +47,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(200, body, [("Content-Type", self.headers.get("Content-Type", ""))])
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # the /slow answer finds its client gone, as intended
+
+
 @pytest.fixture(scope="module")
 def base_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield "http://127.0.0.1:%d" % server.server_address[1]
     server.shutdown()
