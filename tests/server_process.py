@@ -11,7 +11,8 @@
 
     with running_server(path, subprocess=True) as server:  # the real CLI; .process, .stop()
 
-Both kinds have the same attributes; stop() and start() may be called in turn.
+Both kinds have the same attributes (and .port); stop() and start() may be called in turn,
+and a restart keeps the port, so .url stays valid.
 """
 
 import contextlib
@@ -77,12 +78,14 @@ class InProcessServer(ServerHandle):
     def __init__(self, db_path, master_key=None):
         super().__init__(db_path, master_key)
         self.server = None
+        self.port = 0
 
     def start(self):
         from m2x_server import make_server
 
-        self.server = make_server("127.0.0.1", 0, str(self.db_path), self.requested_master_key).start()
+        self.server = make_server("127.0.0.1", self.port, str(self.db_path), self.requested_master_key).start()
         self.url = self.server.url
+        self.port = self.server.port  # a restart listens on the same port
         self.master_key = self.server.master_key
 
     def stop(self):

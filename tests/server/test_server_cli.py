@@ -53,6 +53,15 @@ def test_restart_reuses_the_database_with_its_keys_and_data(tmp_path):
         server.stop()
 
 
+def test_in_process_restart_keeps_url_and_data(tmp_path):
+    with running_server(tmp_path / "m2x.sqlite3") as server:
+        device = create_device_with_value(server)
+        url = server.url
+        server.restart()
+        assert server.url == url
+        assert stored_values(server, device) == [("2026-01-01T00:00:00.000Z", 7)]
+
+
 def test_a_write_answered_2xx_survives_a_killed_process(tmp_path):
     server = SubprocessServer(tmp_path / "m2x.sqlite3")
     server.start()
