@@ -46,4 +46,4 @@ def connect(ssid, password, tries=3, wait_s=15):
     return None
 
 
-connect(config.WIFI_SSID, config.WIFI_PASSWORD)
+connect(config.WIFI_SSID, config.WIFI_PASSWORD, getattr(config, "WIFI_TRIES", 3), getattr(config, "WIFI_WAIT_S", 15))

@@ -10,3 +10,4 @@ DEVICE_ID = "0123456789abcdef0123456789abcdef"
 
 EVERY_S = 10  # seconds between readings
 BATCH = 6  # readings per request
+# Optional: WIFI_TRIES = 3, WIFI_WAIT_S = 15 (per try), ROUNDS = None (readings before main.py ends; None: forever)

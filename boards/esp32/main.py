@@ -10,4 +10,4 @@ try:
 except M2XError as e:
     print("no server time yet (%s): readings are stamped by the board's clock" % e)
 print("posting to device %s at %s" % (config.DEVICE_ID, config.M2X_ENDPOINT))
-device_loop(client, config.DEVICE_ID, every_s=config.EVERY_S, batch=config.BATCH)
+device_loop(client, config.DEVICE_ID, every_s=config.EVERY_S, batch=config.BATCH, rounds=getattr(config, "ROUNDS", None))
