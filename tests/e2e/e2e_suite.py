@@ -7,6 +7,7 @@ import errno
 import os
 
 import m2x_micro
+from checks import raises
 from m2x_micro import HTTPError, NetworkError
 
 URL = os.getenv("E2E_URL")
@@ -14,14 +15,6 @@ KEY = os.getenv("E2E_KEY")
 
 def at(second, ms=0):
     return "2026-01-02T03:04:%02d.%03dZ" % (second, ms)
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as e:
-        return e
-    assert False, "%s not raised" % exc_type.__name__
 
 
 def client(key=None, url=None, timeout=10):

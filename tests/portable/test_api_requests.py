@@ -8,6 +8,7 @@ import json
 import time
 
 import m2x_micro
+from checks import raises
 from fake_http import FakeHTTP, split_url
 
 KEY = "the-api-key"
@@ -27,14 +28,6 @@ ISO = "2015-04-21T03:36:42.000Z"
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as e:
-        return e
-    assert False, "should raise %s" % exc_type.__name__
 
 
 def make(*replies):

@@ -1,16 +1,9 @@
 # Error mapping, and bad input refused before a byte is sent.
 import m2x_micro
+from checks import raises
 from fake_http import FakeHTTP
 
 KEY = "secret-key-0123456789abcdef"
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as e:
-        return e
-    assert False, "%s not raised" % exc_type.__name__
 
 
 def client_with(http):

@@ -1,14 +1,7 @@
 # Timestamps: formatting, parsing, and the two epochs (1970 on unix, 2000 on ESP32).
 import m2x_micro
+from checks import raises
 from fake_http import FakeHTTP
-
-
-def raises(exc_type, fn, *args, **kw):
-    try:
-        fn(*args, **kw)
-    except exc_type as e:
-        return e
-    assert False, "%s not raised" % exc_type.__name__
 
 
 class FakeTimeWithoutNs:
