@@ -16,10 +16,15 @@ WRITES = 200  # single-value writes per rate measurement
 
 
 def compile_client():
-    """build/m2x_micro.mpy and build/app.mpy, as `make mpy` makes them for a board."""
-    BUILD.mkdir(exist_ok=True)
-    for source, name in ((ROOT / "m2x_micro" / "__init__.py", "m2x_micro"), (ROOT / "boards" / "common" / "app.py", "app")):
-        subprocess.run([str(BIN / "mpy-cross"), "-o", str(BUILD / (name + ".mpy")), str(source)], check=True)
+    """build/m2x_micro.mpy and build/app.mpy, as `make mpy` makes them for a board, and the
+    bench's own MicroPython modules into build/bench/ (compiled, so that no measurement pays
+    for compiling source in its heap)."""
+    (BUILD / "bench").mkdir(parents=True, exist_ok=True)
+    sources = [(ROOT / "m2x_micro" / "__init__.py", BUILD / "m2x_micro.mpy"),
+               (ROOT / "boards" / "common" / "app.py", BUILD / "app.mpy")]
+    sources += [(path, BUILD / "bench" / (path.stem + ".mpy")) for path in (ROOT / "bench").glob("mp_*.py")]
+    for source, target in sources:
+        subprocess.run([str(BIN / "mpy-cross"), "-o", str(target), str(source)], check=True)
     return BUILD / "m2x_micro.mpy"
 
 
@@ -46,56 +51,79 @@ class Server:
         self.dir.cleanup()
 
 
-def micropython(server, what, path, count=0, heap_kb=None):
-    """Run one measurement of mp_bench.py; its RESULT, or None if it failed (out of memory)."""
-    env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]))
+def micropython(server, code, path, count=0, heap_kb=None):
+    """Run `code` (Python source that evaluates to the result) on MicroPython with the
+    modules of `path`; its result as a str, or None when it ran out of heap."""
+    env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]),
+               BENCH_URL=server.url, BENCH_KEY=server.key, BENCH_COUNT=str(count))
     cmd = [str(BIN / "micropython")] + (["-X", "heapsize=%dK" % heap_kb] if heap_kb else [])
-    cmd += [str(ROOT / "bench" / "mp_bench.py"), what, server.url, server.key, str(count)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    cmd += ["-c", "print('RESULT', %s)" % code]
+    # cwd: `-c` puts the current directory first on the path, and the repository's would
+    # shadow the compiled client.
+    done = subprocess.run(cmd, env=env, cwd=str(BUILD / "bench"), capture_output=True, text=True, timeout=300)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return line.split(" ", 1)[1]
-    if heap_kb is None:  # with the default heap every measurement must complete
-        raise RuntimeError("%s failed:\n%s%s" % (what, done.stdout[-2000:], done.stderr[-2000:]))
+    if heap_kb is None or "MemoryError" not in done.stderr + done.stdout:
+        raise RuntimeError("%s failed:\n%s%s" % (code, done.stdout[-2000:], done.stderr[-2000:]))
     return None
 
 
-def smallest_heap_kb(server, what, path, count=0, low=2, high=1024):
-    """The smallest -X heapsize in KiB at which the measurement completes (binary search)."""
-    if micropython(server, what, path, count, high) is None:
+def completes(server, what, path, count, heap_kb, tries=3):
+    """Whether every one of `tries` runs completes in heap_kb KiB."""
+    return all(micropython(server, what, path, count, heap_kb) is not None for _ in range(tries))
+
+
+def smallest_heap_kb(server, what, path, count=0, low=2, high=1024, margin=16):
+    """The smallest -X heapsize in KiB from which the measurement completes, in every try
+    and with every larger heap. Near the limit the outcome is not monotonic: a large
+    allocation fits or not depending on how the heap happens to fragment (at one point 53
+    and 54 KiB completed, 55 and 56 failed). A binary search gives a first guess; from there
+    plus `margin` the size is stepped down while it still completes."""
+    if not completes(server, what, path, count, high, tries=1):
         raise RuntimeError("%s fails even with %d KiB" % (what, high))
     while high - low > 1:
         middle = (low + high) // 2
-        if micropython(server, what, path, count, middle) is None:
-            low = middle
-        else:
+        if completes(server, what, path, count, middle, tries=1):
             high = middle
-    return high
+        else:
+            low = middle
+    size = high + margin
+    if not completes(server, what, path, count, size):
+        raise RuntimeError("%s fails at %d KiB, above its first guess" % (what, size))
+    while size > high and completes(server, what, path, count, size - 1):
+        size -= 1
+    return size
 
 
 def measure(server, mpy):
-    client = [BUILD]
+    bench = BUILD / "bench"
+    ours = [bench, BUILD]  # the compiled client and app, as deployed
     source = [ROOT]
-    baseline = [ROOT / "bench"]
+    m2x, base = "__import__('mp_m2x').", "__import__('mp_baseline')."
     rows = []
 
-    def row(name, ours, theirs, unit):
-        rows.append({"measure": name, "m2x_micro": ours, "baseline": theirs, "unit": unit})
+    def row(name, ours_figure, baseline_figure, unit):
+        rows.append({"measure": name, "m2x_micro": ours_figure, "baseline": baseline_figure, "unit": unit})
 
     row(".mpy size", mpy.stat().st_size, None, "bytes")
-    row("heap kept after import, .py", int(micropython(server, "import", source)), None, "bytes")
-    row("heap kept after import, .mpy", int(micropython(server, "import", client)), None, "bytes")
-    row("smallest heap for the demo scenario", smallest_heap_kb(server, "scenario_m2x", client),
-        smallest_heap_kb(server, "scenario_baseline", baseline), "KiB (-X heapsize)")
-    row("single-value writes", int(micropython(server, "writes_m2x", client, WRITES)),
-        int(micropython(server, "writes_baseline", baseline, WRITES)), "writes/s")
+    kept = "__import__('mp_import').kept()"
+    row("heap kept after import, .py", int(micropython(server, kept, [bench] + source)), None, "bytes")
+    row("heap kept after import, .mpy", int(micropython(server, kept, ours)), None, "bytes")
+    row("smallest heap to import, .py / .mpy", "%d / %d" % (smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", source),
+                                                        smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", ours)), None, "KiB")
+    row("smallest heap for the demo scenario", smallest_heap_kb(server, m2x + "scenario()", ours),
+        smallest_heap_kb(server, base + "scenario()", [bench]), "KiB (-X heapsize)")
+    row("single-value writes", int(micropython(server, m2x + "writes()", ours, WRITES)),
+        int(micropython(server, base + "writes()", [bench], WRITES)), "writes/s")
     for size in (100, 1000):
-        row("post_updates, %d values a request" % size, int(micropython(server, "updates_m2x", client, size)),
-            int(micropython(server, "updates_baseline", baseline, size)), "values/s")
-    row("peak heap growth posting 1,000 values",
-        smallest_heap_kb(server, "post_m2x", client, 1000) - smallest_heap_kb(server, "hold_m2x", client, 1000),
-        smallest_heap_kb(server, "post_baseline", baseline, 1000) - smallest_heap_kb(server, "hold_baseline", baseline, 1000),
-        "KiB")
+        row("post_updates, %d values a request" % size, int(micropython(server, m2x + "updates('rate')", ours, size)),
+            int(micropython(server, base + "updates('rate')", [bench], size)), "values/s")
+    growth = []
+    for module, path in ((m2x, ours), (base, [bench])):
+        growth.append(smallest_heap_kb(server, module + "updates('post')", path, 1000)
+                      - smallest_heap_kb(server, module + "updates('hold')", path, 1000))
+    row("peak heap growth posting 1,000 values", growth[0], growth[1], "KiB")
     return rows
 
 
