@@ -94,8 +94,10 @@ def parse_iso8601(text):
         if raw[end] != 90 or len(raw) != end + 1:  # not 'Z': +HH:MM or -HH:MM
             if len(raw) != end + 6 or raw[end] not in b"+-" or raw[end + 3] != 58:
                 raise ValueError
-            offset = (_digits(raw, end + 1, end + 3) * 60 + _digits(raw, end + 4, end + 6)) * (
-                1 if raw[end] == 43 else -1)
+            hours, minutes = _digits(raw, end + 1, end + 3), _digits(raw, end + 4, end + 6)
+            if hours > 23 or minutes > 59:
+                raise ValueError
+            offset = (hours * 60 + minutes) * (1 if raw[end] == 43 else -1)
         return _ms_from_fields(_digits(raw, 0, 4), _digits(raw, 5, 7), _digits(raw, 8, 10), _digits(raw, 11, 13),
                                _digits(raw, 14, 16), _digits(raw, 17, 19), ms, offset)
     except (ValueError, IndexError):
@@ -123,8 +125,8 @@ def to_unix_ms(ts):
     if isinstance(ts, float):
         if ts - ts != 0:
             raise ValueError("timestamp must be finite")
-        whole = int(ts)
-        return (whole + _epoch_offset()) * 1000 + int((ts - whole) * 1000)
+        whole = int(ts)  # the fraction alone goes through float: a second's worth at most
+        return (whole + _epoch_offset()) * 1000 + round((ts - whole) * 1000)
     if isinstance(ts, tuple) and len(ts) >= 6:
         # gmtime() counts on this interpreter's epoch, but its fields are a calendar date.
         return _ms_from_fields(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], 0)
@@ -183,8 +185,8 @@ def _quote(text):
 def _check_id(value, what="id"):
     if not isinstance(value, str):
         raise TypeError("%s must be a str" % what)
-    if not value:
-        raise ValueError("%s must not be empty" % what)
+    if value in ("", ".", ".."):  # "." and ".." would name another path once normalised
+        raise ValueError("%s must not be %r" % (what, value))
     return value
 
 
@@ -199,7 +201,8 @@ def _check_value(value):
 
 
 def _stamped(params):
-    # A copy of params with timestamps in API form and unset ones dropped.
+    # A copy of the API parameters params with their timestamps in API form (unset ones
+    # dropped), names and numbers checked, and a nested location likewise.
     out = {}
     for name in params:
         value = params[name]
@@ -207,10 +210,16 @@ def _stamped(params):
             if value is None:
                 continue
             value = iso8601(value)
+        elif name == "value":  # a value to write: never unset
+            _check_value(value)
+        elif value is None:  # unset, or null in a body: not for us to check
+            pass
         elif name in ("name", "serial"):
             _check_id(value, name)
-        elif name == "value":
+        elif name in ("latitude", "longitude", "elevation"):
             _check_value(value)
+        elif name == "location" and isinstance(value, dict):
+            value = _stamped(value)
         out[name] = value
     return out
 
@@ -254,7 +263,9 @@ def _transport():
 #   one, `*` one dict that is all the parameters); with the keyword arguments they
 #   make the query of a GET or the JSON body of any other verb;
 # - result: `-` the API answer as it is, `int`, a handle class, or `[Class]` a list
-#   of handles. A table costs a fraction of the RAM of one function per method.
+#   of handles; `=` the answer as it is, and the parameters are free JSON (metadata,
+#   a command's response), sent as given rather than checked as API parameters.
+# A table costs a fraction of the RAM of one function per method.
 
 
 def _route_line(routes, name):
@@ -287,12 +298,16 @@ class _Routed:
                 if not isinstance(params, dict):
                     raise TypeError(name + "() takes a dict")
             elif args:
-                params[arg.rstrip("?")] = args.pop(0)
+                arg = arg.rstrip("?")
+                if arg in params:
+                    raise TypeError(name + "() got " + arg + " twice")
+                params[arg] = args.pop(0)
             elif arg[-1] != "?":
                 raise TypeError(name + "() is missing " + arg)
         if args:
             raise TypeError(name + "() takes fewer arguments")
-        params = _stamped(params)
+        if result != "=":
+            params = _stamped(params)
         path = self.path + path
         if verb == "GET":
             answer = self.client.request(verb, path, query=params)
@@ -338,6 +353,7 @@ job GET /jobs/{} Job"""
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
         self.clock_offset = 0  # server minus local clock, in ms (see sync_time)
+        self._last_stamp = 0  # the last timestamp() made, Unix ms
         self.pagination = {}  # total, pages, limit, current_page of the last list read
         self._key = key
         self._http = transport or _transport()
@@ -358,7 +374,8 @@ job GET /jobs/{} Job"""
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         try:
             resp = self._http.request(method, url, data=data, headers=self._headers, timeout=self.timeout)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, NotImplementedError) as e:
+            # NotImplementedError: requests 0.10 on an error answer that has a Location header
             raise self._network_error(method, path, e)
         try:
             status = resp.status_code
@@ -376,7 +393,10 @@ job GET /jobs/{} Job"""
     def _decode(self, status, content, headers):
         if status == 204 or (not content and 200 <= status < 300):
             return None
-        text = content.decode()
+        try:
+            text = content.decode()
+        except ValueError:  # not UTF-8: some proxy's page
+            text = "(a body that is not UTF-8)"
         if 200 <= status < 300 and "json" not in (_header(headers, "content-type") or "json"):
             return text
         try:
@@ -390,13 +410,15 @@ job GET /jobs/{} Job"""
         if not isinstance(body, dict):
             body = {"message": text[:80]}
         retry = _header(headers, "retry-after")
-        raise HTTPError(status, self._redact(body.get("message") or body.get("error") or ""),
+        raise HTTPError(status, self._redact(str(body.get("message") or body.get("error") or "")),
                         body.get("errors"), int(retry) if retry and retry.isdigit() else None)
 
     def _network_error(self, method, path, exc):
         # errno is args[0] of an OSError on both interpreters (MicroPython's ValueError
         # would answer .errno too, with its message).
         errno = exc.args[0] if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int) else None
+        if "/keys/" in path:  # a key in the path is a secret too
+            path = path[: path.find("/keys/") + 6] + "..."
         return NetworkError(self._redact("%s %s failed: %r" % (method, path, exc)), errno)
 
     def _redact(self, text):
@@ -404,7 +426,7 @@ job GET /jobs/{} Job"""
 
     def _result(self, kind, answer, path):
         # A route's answer as its result kind says (see the route table's comment).
-        if kind == "-" or answer is None:
+        if kind in ("-", "=") or answer is None:
             return answer
         if kind == "int":
             return int(answer)
@@ -423,9 +445,10 @@ job GET /jobs/{} Job"""
         page = params.pop("page", 1)
         while True:
             items = list_method(page=page, **params)
+            pages = self.pagination.get("pages", page)  # before the caller's loop lists anything else
             for item in items:
                 yield item
-            if not items or page >= self.pagination.get("pages", page):
+            if not items or page >= pages:
                 return
             page += 1
 
@@ -437,6 +460,7 @@ job GET /jobs/{} Job"""
         sent = _local_now_ms()
         server = self.time()["millis"]
         self.clock_offset = server - (sent + _local_now_ms()) // 2
+        self._last_stamp = 0  # stamps restart from the corrected clock
         if set_rtc:
             self._set_rtc()
         return self.clock_offset
@@ -460,8 +484,13 @@ job GET /jobs/{} Job"""
         return _local_now_ms() + self.clock_offset
 
     def timestamp(self, ts=None):
-        """The API's ISO 8601 form of ts, or of now (in server time after sync_time())."""
-        return format_iso8601(self.now_ms() if ts is None else to_unix_ms(ts))
+        """The API's ISO 8601 form of ts. Without ts, of now (in server time after
+        sync_time()) and later than the stamp made before: the server keeps one value per
+        stream and timestamp, so two readings in one millisecond must not share one."""
+        if ts is not None:
+            return iso8601(ts)
+        self._last_stamp = max(self.now_ms(), self._last_stamp + 1)
+        return format_iso8601(self._last_stamp)
 
     def _stamp_values(self, values):
         # [{"value": v, "timestamp"?: ts}, ...] in API form. The caller's list is left as it
@@ -551,8 +580,8 @@ class Resource(Handle):
 _METADATA_ROUTES = """
 read_metadata GET /metadata -
 read_metadata_field GET /metadata/{} -
-update_metadata PUT /metadata - *
-update_metadata_field PUT /metadata/{} - value"""
+update_metadata PUT /metadata = *
+update_metadata_field PUT /metadata/{} = value"""
 
 
 class Device(Resource):
@@ -569,8 +598,8 @@ values GET /values -
 values_search POST /values/search -
 commands GET /commands -
 command GET /commands/{} -
-process_command POST /commands/{}/process -
-reject_command POST /commands/{}/reject -"""
+process_command POST /commands/{}/process =
+reject_command POST /commands/{}/reject ="""
 
     def create_stream(self, name, **params):
         """PUT the stream: 201 gives the new stream; 204 (it existed) gives nothing, so
@@ -667,6 +696,9 @@ class Key(Resource):
     BASE = "/keys"
     ID = "key"
     ITEMS = "keys"
+
+    def __repr__(self):
+        return "<Key %s>" % self.data.get("name")  # not the key: that is a secret
 
     def regenerate(self):
         """The key gets a new value and the old one stops working. Returns self."""

@@ -1,16 +1,21 @@
-"""What the end-to-end suite (tests/e2e/e2e_suite.py) needs around a running m2x_server."""
+"""What the end-to-end suite (tests/e2e/) needs around a running m2x_server."""
 import ast
 import contextlib
 import socket
 
 from micropython_tools import ROOT
 
-SUITE = ROOT / "tests" / "e2e" / "e2e_suite.py"
+E2E = ROOT / "tests" / "e2e"
+SUITE_MODULES = ["e2e_account", "e2e_devices", "e2e_groups"]
 
 
-def suite_test_names():
-    tree = ast.parse(SUITE.read_text())
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+def suite_tests():
+    """(module, test name) of every end-to-end test."""
+    found = []
+    for module in SUITE_MODULES:
+        tree = ast.parse((E2E / (module + ".py")).read_text())
+        found += [(module, n.name) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+    return found
 
 
 @contextlib.contextmanager

@@ -5,21 +5,20 @@ import sys
 
 import pytest
 
-from e2e_support import dead_ends, suite_environment, suite_test_names
-from micropython_tools import ROOT
+from e2e_support import E2E, dead_ends, suite_environment, suite_tests
 
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(E2E))
 
 
-@pytest.mark.parametrize("name", suite_test_names())
-def test_e2e_on_cpython(name, m2x_server, monkeypatch):
+@pytest.mark.parametrize("module, name", suite_tests())
+def test_e2e_on_cpython(module, name, m2x_server, monkeypatch):
     from cpython_shim import urequests as shim
 
     monkeypatch.setitem(sys.modules, "urequests", shim)
-    suite = importlib.import_module("e2e_suite")
+    common = importlib.import_module("e2e_common")
     with dead_ends() as (closed_url, silent_url):
         for var, value in suite_environment(m2x_server, closed_url, silent_url).items():
             monkeypatch.setenv(var, value)
-        monkeypatch.setattr(suite, "URL", m2x_server.url)
-        monkeypatch.setattr(suite, "KEY", m2x_server.master_key)
-        getattr(suite, name)()
+        monkeypatch.setattr(common, "URL", m2x_server.url)
+        monkeypatch.setattr(common, "KEY", m2x_server.master_key)
+        getattr(importlib.import_module(module), name)()

@@ -26,6 +26,8 @@ def run(module_names):
                 failed += 1
                 print("FAIL %s.%s" % (name, attr))
                 sys.print_exception(e)
+        del sys.modules[name]  # one test module in memory at a time: boards have little
+        module = None
     print("%d passed, %d failed" % (passed, failed))
     return failed
 

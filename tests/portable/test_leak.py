@@ -61,7 +61,7 @@ def test_a_batch_already_in_api_form_is_not_copied():
     ready = [{"timestamp": "2015-06-25T21:06:54.%03dZ" % i, "value": i} for i in range(50)]
     stamped = client._stamp_values(ready)
     assert all([a is b for a, b in zip(stamped, ready)])
-    loose = [{"timestamp": "2015-06-25T21:06:54.1Z", "value": 1}, {"value": 2, "timestamp": 1435266414, "x": 0}]
+    loose = [{"timestamp": "2015-06-25T21:06:54.1Z", "value": 1}, {"value": 2, "timestamp": (2015, 6, 25, 21, 6, 54, 3, 176), "x": 0}]
     stamped = client._stamp_values(loose)
     assert stamped == [{"timestamp": "2015-06-25T21:06:54.100Z", "value": 1},
                        {"timestamp": "2015-06-25T21:06:54.000Z", "value": 2}]

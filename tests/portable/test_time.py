@@ -99,13 +99,39 @@ def test_seconds_on_the_2000_epoch():
     on_clock(FakeTime(2000, INSTANT_MS), check)
 
 
+def new_client():
+    return m2x_micro.M2XClient("k", "http://m2x.test", transport=FakeHTTP())
+
+
 def test_now_on_both_epochs_with_and_without_time_ns():
-    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=FakeHTTP())
     for fake in (FakeTime(1970, INSTANT_MS), FakeTime(2000, INSTANT_MS)):
-        assert on_clock(fake, client.timestamp) == INSTANT
-        assert on_clock(fake, client.now_ms) == INSTANT_MS
+        assert on_clock(fake, new_client().timestamp) == INSTANT
+        assert on_clock(fake, new_client().now_ms) == INSTANT_MS
     for year in (1970, 2000):
-        assert on_clock(FakeTimeWithoutNs(year, INSTANT_MS), client.timestamp) == "2015-06-25T21:06:54.000Z"
+        assert on_clock(FakeTimeWithoutNs(year, INSTANT_MS), new_client().timestamp) == "2015-06-25T21:06:54.000Z"
+
+
+def test_stamps_made_in_one_millisecond_are_still_apart():
+    # The server keeps one value per stream and timestamp: ten readings in the same
+    # millisecond must get ten stamps.
+    client = new_client()
+    stamps = on_clock(FakeTime(2000, INSTANT_MS), lambda: [client.timestamp() for _ in range(10)])
+    assert stamps == ["2015-06-25T21:06:54.%03dZ" % ms for ms in range(841, 851)]
+    values = on_clock(FakeTime(2000, INSTANT_MS + 100), lambda: client._stamp_values([{"value": 1}, {"value": 2}]))
+    assert [v["timestamp"] for v in values] == ["2015-06-25T21:06:54.941Z", "2015-06-25T21:06:54.942Z"]
+
+
+def test_float_seconds_round_to_the_nearest_millisecond():
+    def check():
+        assert m2x_micro.iso8601(1435266414.001) == "2015-06-25T21:06:54.001Z"
+        assert m2x_micro.iso8601(1700000000.3) == "2023-11-14T22:13:20.300Z"
+        assert m2x_micro.iso8601(1435266414.9996) == "2015-06-25T21:06:55.000Z"
+    on_clock(FakeTime(1970, INSTANT_MS), check)
+
+
+def test_offsets_beyond_a_day_are_refused():
+    for bad in ("2015-01-01T00:00:00+24:00", "2015-01-01T00:00:00+99:99", "2015-01-01T00:00:00-01:60"):
+        raises(ValueError, m2x_micro.parse_iso8601, bad)
 
 
 def test_bad_timestamp_types_and_values():
