@@ -50,6 +50,7 @@ deploy: $(MPY)
 	  cp $(BUILD)/m2x_micro.mpy :m2x_micro.mpy + \
 	  cp $(BUILD)/app.mpy :app.mpy + \
 	  cp boards/$(BOARD)/config.py :config.py + \
+	  cp boards/$(BOARD)/wifi.py :wifi.py + \
 	  cp boards/$(BOARD)/boot.py :boot.py + \
 	  cp boards/$(BOARD)/main.py :main.py + \
 	  reset

@@ -456,14 +456,14 @@ job GET /jobs/{} Job"""
     def sync_time(self, set_rtc=False):
         """Read /v2/time once; from then on now_ms() and timestamp() are in server time.
         With set_rtc=True also set machine.RTC where the board has one.
-        Returns the correction in milliseconds."""
+        Returns the correction: server time minus this machine's clock, in ms."""
         sent = _local_now_ms()
         server = self.time()["millis"]
-        self.clock_offset = server - (sent + _local_now_ms()) // 2
+        correction = self.clock_offset = server - (sent + _local_now_ms()) // 2
         self._last_stamp = 0  # stamps restart from the corrected clock
         if set_rtc:
             self._set_rtc()
-        return self.clock_offset
+        return correction
 
     def _set_rtc(self):
         try:
@@ -483,14 +483,16 @@ job GET /jobs/{} Job"""
         """Unix milliseconds now, corrected by sync_time()."""
         return _local_now_ms() + self.clock_offset
 
-    def timestamp(self, ts=None):
-        """The API's ISO 8601 form of ts. Without ts, of now (in server time after
-        sync_time()) and later than the stamp made before: the server keeps one value per
-        stream and timestamp, so two readings in one millisecond must not share one."""
-        if ts is not None:
-            return iso8601(ts)
+    def stamp_ms(self):
+        """Unix ms for a reading taken now: in server time after sync_time(), and later
+        than the stamp made before, since the server keeps one value per stream and
+        timestamp (two readings in one millisecond must not share one)."""
         self._last_stamp = max(self.now_ms(), self._last_stamp + 1)
-        return format_iso8601(self._last_stamp)
+        return self._last_stamp
+
+    def timestamp(self, ts=None):
+        """The API's ISO 8601 form of ts, or of stamp_ms() without ts."""
+        return format_iso8601(self.stamp_ms()) if ts is None else iso8601(ts)
 
     def _stamp_values(self, values):
         # [{"value": v, "timestamp"?: ts}, ...] in API form. The caller's list is left as it

@@ -28,5 +28,5 @@ def test_make_n_deploy_shows_the_mpremote_commands():
     out = done.stdout
     assert "mpremote connect /dev/ttyUSB7" in out
     for copy in ("cp build/m2x_micro.mpy :m2x_micro.mpy", "cp build/app.mpy :app.mpy", "cp boards/esp32/config.py :config.py",
-                 "cp boards/esp32/boot.py :boot.py", "cp boards/esp32/main.py :main.py", "reset"):
+                 "cp boards/esp32/wifi.py :wifi.py", "cp boards/esp32/boot.py :boot.py", "cp boards/esp32/main.py :main.py", "reset"):
         assert copy in out

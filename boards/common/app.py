@@ -2,7 +2,7 @@
 # and the device loop (boards/esp32). Portable MicroPython/CPython, like m2x_micro.
 import time
 
-from m2x_micro import Device, M2XError
+from m2x_micro import Device, HTTPError, M2XError, format_iso8601
 
 
 def _random(low, high):
@@ -47,7 +47,6 @@ def demo(client, say=print):
         stamp = client.timestamp()  # captured with the reading
         batch["values"].append({"timestamp": stamp, "value": _random(0, 100)})
         batch["temperature"].append({"timestamp": stamp, "value": read_sensor()})
-        time.sleep(0.002)  # one value per stream and millisecond: the next gets a new stamp
     device.post_updates(values=batch)
     say("posted a batch of 5 readings to 2 streams in one request (post_updates)")
     stats = stream.stats()["stats"]
@@ -84,21 +83,55 @@ def handle_commands(device, say=print):
     return handled
 
 
-def device_loop(client, device_id, stream="temperature", every_s=10, batch=6, keep=120, rounds=None):
-    """Read the sensor every every_s seconds, stamped at capture; post `batch` readings at
-    a time; poll commands; survive network errors, keeping at most `keep` readings."""
+def _sync_clock(client, readings):
+    """Take the server's time (into the RTC where there is one). Readings stamped before,
+    by a clock that starts at the epoch after boot, move by the same correction."""
+    try:
+        correction = client.sync_time(set_rtc=True)
+    except M2XError as e:
+        print("no server time yet (%s): stamping by the board's clock for now" % e)
+        return False
+    for reading in readings:
+        reading[0] += correction
+    print("clock corrected by %d ms" % correction)
+    return True
+
+
+def _post(device, stream, readings):
+    """Post the readings; True when they are done with (posted, or refused for good)."""
+    try:
+        device.post_updates(values={stream: [{"timestamp": format_iso8601(ms), "value": v} for ms, v in readings]})
+        return True
+    except HTTPError as e:
+        if 400 <= e.status < 500 and e.status not in (408, 429):  # retrying cannot help
+            print("dropped %d readings: %s %s" % (len(readings), e, e.errors))
+            return True
+        print("will retry %d readings: %s" % (len(readings), e))
+    except M2XError as e:
+        print("will retry %d readings: %s" % (len(readings), e))
+    return False
+
+
+def device_loop(client, device_id, stream="temperature", every_s=10, batch=6, keep=120, rounds=None, online=None):
+    """Read the sensor every every_s seconds, stamped when read; post `batch` readings at a
+    time and poll commands. Survives network errors, keeping the last `keep` readings, and
+    takes the server's time as soon as it can. online(): whether the network is up (and a
+    chance to reconnect); rounds: readings before returning (None: forever)."""
     device = Device(client, {"id": device_id})  # no request: the network may be down at boot
-    readings = []
+    readings = []  # [Unix ms, value]
+    synced = False
     done = 0
     while rounds is None or done < rounds:
-        readings.append({"timestamp": client.timestamp(), "value": read_sensor()})
-        if len(readings) >= batch:
+        readings.append([client.stamp_ms(), read_sensor()])
+        if len(readings) >= batch and (online is None or online()):
             try:
-                device.post_updates(values={stream: readings})
-                readings = []
-                handle_commands(device)
-            except M2XError as e:
-                print("will retry:", e)
-                readings = readings[-keep:]
+                synced = synced or _sync_clock(client, readings)
+                if _post(device, stream, readings):
+                    readings = []
+                    handle_commands(device)
+            except Exception as e:  # noqa: BLE001 - a device in the field keeps going
+                print("error, carrying on:", repr(e))
+        if len(readings) > keep:
+            del readings[0]  # the oldest goes first
         done += 1
         time.sleep(every_s)

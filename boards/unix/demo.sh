@@ -30,7 +30,9 @@ key=$(sed -n 's/^master key: //p' "$work/server.out")
 echo "m2x_server started on $url with a fresh database"
 
 printf 'M2X_KEY = "%s"\nM2X_ENDPOINT = "%s"\n' "$key" "$url" >"$work/config.py"
-# The compiled client and app from `make mpy`, as a board has them.
-MICROPYPATH="$work:$root/build:.frozen" \
-  "$bin/micropython" "$root/boards/unix/main.py"
+# main.py runs from $work: MicroPython looks first in the script's folder, where a
+# boards/unix/config.py of yours would otherwise win over this one. The client and the
+# app are the compiled ones of `make mpy`, as a board has them.
+cp "$root/boards/unix/main.py" "$work/main.py"
+MICROPYPATH="$root/build:.frozen" "$bin/micropython" "$work/main.py"
 echo "m2x_server stopped"

@@ -1,5 +1,6 @@
-# A fake `network` for running boards/esp32/boot.py on the unix port. FAKE_WIFI picks what
-# the access point does: ok, wrong_password, no_ap, no_ip. Status numbers are the ESP32's.
+# A fake `network` for running boards/esp32 on the unix port. FAKE_WIFI picks what the
+# access point does: ok, wrong_password, no_ap, no_ip, or late (no answer to the first
+# connect, joins on the next). Status numbers are the ESP32's.
 import os
 
 STA_IF = 0
@@ -23,7 +24,7 @@ class WLAN:
 
     def connect(self, ssid, password):
         CONNECTS.append(ssid)
-        self.joined = MODE == "ok"
+        self.joined = MODE == "ok" or (MODE == "late" and len(CONNECTS) > 1)
 
     def isconnected(self):
         return self.joined
@@ -31,8 +32,9 @@ class WLAN:
     def status(self):
         if not CONNECTS:
             return STAT_IDLE
-        return {"ok": STAT_GOT_IP, "wrong_password": STAT_WRONG_PASSWORD, "no_ap": STAT_NO_AP_FOUND}.get(
-            MODE, STAT_CONNECTING)
+        if self.joined:
+            return STAT_GOT_IP
+        return {"wrong_password": STAT_WRONG_PASSWORD, "no_ap": STAT_NO_AP_FOUND}.get(MODE, STAT_IDLE)
 
     def ifconfig(self):
         return ("192.168.4.2", "255.255.255.0", "192.168.4.1", "192.168.4.1")
