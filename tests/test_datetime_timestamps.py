@@ -19,7 +19,7 @@ def test_aware_datetime_is_converted_to_utc():
 def test_datetime_in_a_value_list_is_sent_in_api_form():
     from fake_http import FakeHTTP
 
-    http = FakeHTTP()
+    http = FakeHTTP().reply(202, {"status": "accepted"})
     client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
     device = m2x_micro.Device(client, {"id": "d1"})
     device.post_updates(values={"t": [{"timestamp": datetime(2015, 2, 3, 0, 33, 43, 422440), "value": 400}]})

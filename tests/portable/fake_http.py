@@ -48,7 +48,8 @@ class FakeHTTP:
 
     def request(self, method, url, data=None, headers=None, timeout=None):
         self.calls.append((method, url, data, headers, timeout))
-        answer = self.replies.pop(0) if self.replies else (200, b"{}", {"Content-Type": "application/json"})
+        assert self.replies, "no answer queued for %s %s" % (method, url)
+        answer = self.replies.pop(0)
         if isinstance(answer, Exception):
             raise answer
         response = FakeResponse(*answer)

@@ -211,23 +211,29 @@ def test_ids_with_space_slash_and_non_ascii_are_percent_encoded_in_paths():
     device = device_of(client, http, "dev 1/\u00e9")
     check(http, "GET", "/devices/dev%201%2F%C3%A9", calls=1)
     assert device.path == "/devices/dev%201%2F%C3%A9"
+    http.reply(200, {})
     device.log()
     check(http, "GET", "/devices/dev%201%2F%C3%A9/log", calls=2)
     http.reply(200, {"name": "temp \u00b0C/x"})
     stream = device.stream("temp \u00b0C/x")
     check(http, "GET", "/devices/dev%201%2F%C3%A9/streams/temp%20%C2%B0C%2Fx", calls=3)
+    http.reply(200, {})
     stream.values()
     check(http, "GET", "/devices/dev%201%2F%C3%A9/streams/temp%20%C2%B0C%2Fx/values", calls=4)
+    http.reply(200, {})
     device.read_metadata_field("a b/c")
     check(http, "GET", "/devices/dev%201%2F%C3%A9/metadata/a%20b%2Fc", calls=5)
+    http.reply(200, {})
     device.command("c 1/2")
     check(http, "GET", "/devices/dev%201%2F%C3%A9/commands/c%201%2F2", calls=6)
     http.reply(200, {"key": "k/+=", "name": "n"})
     key = client.key("k/+=")
     check(http, "GET", "/keys/k%2F%2B%3D", calls=7)
+    http.reply(204)
     key.remove()
     check(http, "DELETE", "/keys/k%2F%2B%3D", calls=8)
     collection = m2x_micro.Collection(client, {"id": "c 1"})
+    http.reply(204)
     collection.add_device("x/y z")
     check(http, "PUT", "/collections/c%201/devices/x%2Fy%20z", calls=9)
 
@@ -472,6 +478,7 @@ def test_create_stream_204_returns_stream_that_keeps_its_name():
     assert type(stream) is m2x_micro.Stream
     assert stream.name == "stream_foo" and stream["name"] == "stream_foo"
     assert stream.path == "/devices/%s/streams/stream_foo" % DEV_ID
+    http.reply(200, {"values": []})
     stream.values()
     check(http, "GET", "/devices/%s/streams/stream_foo/values" % DEV_ID, calls=3)
 

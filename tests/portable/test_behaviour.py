@@ -29,7 +29,7 @@ def test_iterate_walks_every_page_while_the_loop_lists_other_things():
 
 
 def test_metadata_and_command_answers_are_free_json():
-    http = FakeHTTP()
+    http = FakeHTTP().reply(204).reply(204).reply(204)
     client = client_with(http)
     device = m2x_micro.Device(client, {"id": "d1"})
     device.update_metadata_field("enabled", True)
@@ -53,6 +53,7 @@ def test_locations_are_checked_and_stamped_too():
     raises(ValueError, device.update_location, latitude=1, longitude=float("inf"))
     raises(TypeError, device.update_location, latitude=[1], longitude=1)
     assert http.calls == []
+    http.reply(202, {"status": "accepted"})
     device.post_update(values={"t": 1}, location={"latitude": 1, "longitude": 2, "timestamp": (2015, 1, 2, 3, 4, 5, 0, 0)})
     assert http.last()[3]["location"]["timestamp"] == "2015-01-02T03:04:05.000Z"
 

@@ -159,7 +159,7 @@ def test_sync_time_puts_library_stamps_in_server_time():
 
 
 def test_values_without_timestamp_get_the_corrected_clock():
-    http = FakeHTTP()
+    http = FakeHTTP().reply(202, {"status": "accepted"})
     client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
     client.clock_offset = 1000
     stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
