@@ -268,16 +268,18 @@ def _transport():
 # A table costs a fraction of the RAM of one function per method.
 
 
-def _route_line(routes, name):
-    start = routes.find("\n" + name + " ")
-    if start < 0:
-        return None
-    end = routes.find("\n", start + 1)
-    return routes[start + 1 : end if end > 0 else len(routes)].split()
+def _route_line(tables, name):
+    # The route called name in tables (route table strings), split into its words.
+    for routes in tables:
+        start = routes.find("\n" + name + " ")
+        if start >= 0:
+            end = routes.find("\n", start + 1)
+            return routes[start + 1 : end if end > 0 else len(routes)].split()
+    return None
 
 
 class _Routed:
-    ROUTES = ""
+    ROUTES = ()  # route tables: strings of one route a line
 
     def __getattr__(self, name):
         route = _route_line(self.ROUTES, name)
@@ -317,7 +319,7 @@ class _Routed:
 
 
 class M2XClient(_Routed):
-    ROUTES = """
+    ROUTES = ("""
 status GET /status -
 time GET /time -
 time_seconds GET /time/seconds int
@@ -338,7 +340,7 @@ create_key POST /keys Key
 key GET /keys/{} Key
 commands GET /commands [Command]
 command GET /commands/{} Command
-job GET /jobs/{} Job"""
+job GET /jobs/{} Job""",)
 
     path = ""
 
@@ -589,7 +591,7 @@ update_metadata_field PUT /metadata/{} = value"""
 class Device(Resource):
     BASE = "/devices"
     ITEMS = "devices"
-    ROUTES = _METADATA_ROUTES + """
+    ROUTES = (_METADATA_ROUTES, """
 streams GET /streams [Stream]
 stream GET /streams/{} Stream
 location GET /location -
@@ -601,7 +603,7 @@ values_search POST /values/search -
 commands GET /commands -
 command GET /commands/{} -
 process_command POST /commands/{}/process =
-reject_command POST /commands/{}/reject ="""
+reject_command POST /commands/{}/reject =""")
 
     def create_stream(self, name, **params):
         """PUT the stream: 201 gives the new stream; 204 (it existed) gives nothing, so
@@ -660,13 +662,13 @@ reject_command POST /commands/{}/reject ="""
 class Stream(Resource):
     ID = "name"
     ITEMS = "streams"
-    ROUTES = """
+    ROUTES = ("""
 values GET /values -
 sampling GET /sampling - interval
 stats GET /stats -
 add_value PUT /value - value timestamp?
 update_value PUT /value - value timestamp?
-delete_values DELETE /values - from end"""
+delete_values DELETE /values - from end""",)
 
     def post_values(self, values):
         return self.client.request("POST", self.path + "/values", body={"values": self.client._stamp_values(values)})
@@ -680,18 +682,18 @@ delete_values DELETE /values - from end"""
 class Distribution(Resource):
     BASE = "/distributions"
     ITEMS = "distributions"
-    ROUTES = _METADATA_ROUTES + """
+    ROUTES = (_METADATA_ROUTES, """
 devices GET /devices [Device]
-add_device POST /devices Device serial"""
+add_device POST /devices Device serial""")
 
 
 class Collection(Resource):
     BASE = "/collections"
     ITEMS = "collections"
-    ROUTES = _METADATA_ROUTES + """
+    ROUTES = (_METADATA_ROUTES, """
 devices GET /devices [Device]
 add_device PUT /devices/{} -
-remove_device DELETE /devices/{} -"""
+remove_device DELETE /devices/{} -""")
 
 
 class Key(Resource):
