@@ -114,11 +114,16 @@ def measure(server, mpy):
                                                         smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", ours)), None, "KiB")
     row("smallest heap for the demo scenario", smallest_heap_kb(server, m2x + "scenario()", ours),
         smallest_heap_kb(server, base + "scenario()", [bench]), "KiB (-X heapsize)")
-    row("single-value writes", int(micropython(server, m2x + "writes()", ours, WRITES)),
-        int(micropython(server, base + "writes()", [bench], WRITES)), "writes/s")
+    def best_rates(code, count):
+        # Rates vary with the machine's load: the best of three runs, ours and the baseline's
+        # taking turns, so that both see the same conditions.
+        runs = [(int(micropython(server, m2x + code, ours, count)), int(micropython(server, base + code, [bench], count)))
+                for _ in range(3)]
+        return max(r[0] for r in runs), max(r[1] for r in runs)
+
+    row("single-value writes", *best_rates("writes()", WRITES), "writes/s")
     for size in (100, 1000):
-        row("post_updates, %d values a request" % size, int(micropython(server, m2x + "updates('rate')", ours, size)),
-            int(micropython(server, base + "updates('rate')", [bench], size)), "values/s")
+        row("post_updates, %d values a request" % size, *best_rates("updates('rate')", size), "values/s")
     growth = []
     for module, path in ((m2x, ours), (base, [bench])):
         growth.append(smallest_heap_kb(server, module + "updates('post')", path, 1000)
