@@ -1,11 +1,14 @@
 """make bench: size, memory and speed of m2x_micro beside a hand-written baseline (a loop of
 requests calls), measured in one run on the MicroPython unix port against a local m2x_server.
+The heap kept after import is also measured on a 32-bit MicroPython (the webassembly
+port under node, whose directory is the first argument), since boards are 32-bit.
 Prints a table and writes build/bench.json."""
 import datetime
 import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -96,7 +99,24 @@ def smallest_heap_kb(server, what, path, count=0, low=2, high=1024, margin=16):
     return size
 
 
-def measure(server, mpy):
+def on_32_bit(port_dir, expression, *files):
+    done = subprocess.run(["node", str(ROOT / "bench" / "wasm32_run.mjs"), port_dir, expression] + [str(f) for f in files],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.split()[-1]
+
+
+def build_romfs(mpy):
+    """A ROMFS image holding the compiled client, as `mpremote romfs deploy` writes one to a
+    board's ROMFS partition."""
+    folder, image = BUILD / "romfs", BUILD / "m2x_micro.romfs"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(mpy, folder / mpy.name)
+    subprocess.run([str(BIN / "mpremote"), "romfs", "--no-mpy", "-o", str(image), "build", str(folder)],
+                   check=True, capture_output=True)
+    return image
+
+
+def measure(server, mpy, wasm32_port):
     bench = BUILD / "bench"
     ours = [bench, BUILD]  # the compiled client and app, as deployed
     source = [ROOT]
@@ -107,9 +127,15 @@ def measure(server, mpy):
         rows.append({"measure": name, "m2x_micro": ours_figure, "baseline": baseline_figure, "unit": unit})
 
     row(".mpy size", mpy.stat().st_size, None, "bytes")
-    kept = "__import__('mp_import').kept()"
+    kept, in_place = "__import__('mp_import').kept()", "__import__('mp_import').kept_in_place(%r)"
+    importer, romfs = ROOT / "bench" / "mp_import.py", build_romfs(mpy)
     row("heap kept after import, .py", int(micropython(server, kept, [bench] + source)), None, "bytes")
     row("heap kept after import, .mpy", int(micropython(server, kept, ours)), None, "bytes")
+    row("heap kept after import, .mpy (32-bit)", int(on_32_bit(wasm32_port, kept, mpy, importer)), None, "bytes")
+    row("heap kept after import, .mpy in place (ROMFS)", int(micropython(server, in_place % str(romfs), [bench])),
+        None, "bytes")
+    row("heap kept after import, .mpy in place (ROMFS, 32-bit)",
+        int(on_32_bit(wasm32_port, in_place % ("/bench/" + romfs.name), romfs, importer)), None, "bytes")
     row("smallest heap to import, .py / .mpy", "%d / %d" % (smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", source),
                                                         smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", ours)), None, "KiB")
     row("smallest heap for the demo scenario", smallest_heap_kb(server, m2x + "scenario()", ours),
@@ -142,8 +168,8 @@ def print_table(rows):
 def main():
     mpy = compile_client()
     with Server() as server:
-        rows = measure(server, mpy)
-    report = {"date": datetime.date.today().isoformat(), "interpreter": "MicroPython unix port (64-bit)",
+        rows = measure(server, mpy, sys.argv[1])
+    report = {"date": datetime.date.today().isoformat(), "interpreter": "MicroPython unix port (64-bit); 32-bit rows: webassembly port",
               "command": "make bench", "rows": rows}
     (BUILD / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     print("make bench, %s, %s" % (report["date"], report["interpreter"]))
