@@ -1,11 +1,13 @@
 # m2x_micro: a client for the M2X API v2 that runs unchanged on MicroPython and CPython.
 # One file, no relative imports: copy it to a board as m2x_micro.py.
 # Read top to bottom: time and ISO 8601, errors, HTTP, client, resources.
+import errno
 import json
 import sys
 import time
 
 __version__ = "0.1.0"
+API_ENDPOINT = "https://api-m2x.att.com"
 
 # --- Time and ISO 8601 ---------------------------------------------------------------
 # Integer arithmetic only: ESP32 floats are single precision, wrong by minutes on a
@@ -200,6 +202,30 @@ def _check_value(value):
     return value
 
 
+def _check_finite(data):
+    # Anywhere in a body: NaN and infinities are not JSON (MicroPython would send nan).
+    if isinstance(data, float) and data - data != 0:
+        raise ValueError("not a finite number: %r" % data)
+    if isinstance(data, dict):
+        for key in data:
+            _check_finite(data[key])
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            _check_finite(item)
+
+
+def _errno(exc):
+    # The errno behind a transport error. MicroPython raises OSError(errno); CPython's
+    # requests wraps the socket's error (followed down the chain), or times out without one.
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
+            return exc.args[0]
+        if "Timeout" in type(exc).__name__:
+            return errno.ETIMEDOUT
+        exc = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
+    return None
+
+
 def _stamped(params):
     # A copy of the API parameters params with their timestamps in API form (unset ones
     # dropped), names and numbers checked, and a nested location likewise.
@@ -233,7 +259,7 @@ def _query(params):
         if isinstance(value, bool):
             value = "true" if value else "false"
         elif isinstance(value, (list, tuple)):
-            value = ",".join([str(v) for v in value])
+            value = ",".join(map(str, value))
         parts.append(_quote(name) + "=" + _quote(value))
     return "?" + "&".join(parts) if parts else ""
 
@@ -258,10 +284,12 @@ def _transport():
 # --- Client and resources ------------------------------------------------------------
 # Most API methods are one line of a route table, as in m2x-python's path templates:
 #   name  VERB  path  result  [argument ...]
-# - `{}` in the path takes the next positional argument (an id: checked and quoted);
-# - the named arguments take the positional ones that follow (`?` marks an optional
-#   one, `*` one dict that is all the parameters); with the keyword arguments they
-#   make the query of a GET or the JSON body of any other verb;
+# - the `{name}`s of the path, then the arguments, are the method's parameters in that
+#   order, given by position or by name; a path part is an id (checked and quoted);
+# - an argument is a parameter of the API: `?` marks an optional one, `start:from` one that
+#   the method calls start and the API calls from, and `*` one dict that is all of them (or
+#   the keyword arguments); with the keyword arguments they make the query of a GET or the
+#   JSON body of any other verb;
 # - result: `-` the API answer as it is, `int`, a handle class, or `[Class]` a list
 #   of handles; `=` the answer as it is, and the parameters are free JSON (metadata,
 #   a command's response), sent as given rather than checked as API parameters.
@@ -282,30 +310,39 @@ class _Routed:
     ROUTES = ()  # route tables: strings of one route a line
 
     def __getattr__(self, name):
-        route = _route_line(self.ROUTES, name)
+        route = _route_line(self.ROUTES, name) if name[0] != "_" else None
         if route is None:
             raise AttributeError(name)
-        return lambda *args, **params: self._route(route, args, params)
+        return lambda *args, **params: self._route(route, list(args), params)
 
     def _route(self, route, args, params):
         name, verb, path, result = route[:4]
-        args = list(args)
-        while "{}" in path:
+
+        def take(parameter):
+            # The next positional argument, else the keyword argument of that name.
+            if parameter in params:
+                if args:
+                    raise TypeError(name + "() got " + parameter + " twice")
+                return params.pop(parameter)
             if not args:
-                raise TypeError(name + "() is missing an id")
-            path = path.replace("{}", _quote(_check_id(args.pop(0))), 1)
+                raise TypeError(name + "() is missing " + parameter)
+            return args.pop(0)
+
+        while "{" in path:
+            start, end = path.find("{"), path.find("}")
+            part = path[start + 1 : end]
+            path = path[:start] + _quote(_check_id(take(part), part)) + path[end + 1 :]
         for arg in route[4:]:
             if arg == "*":
-                params = args.pop(0) if args else None
+                if args and params:
+                    raise TypeError(name + "() takes a dict or keywords, not both")
+                params = args.pop(0) if args else params
                 if not isinstance(params, dict):
                     raise TypeError(name + "() takes a dict")
-            elif args:
-                arg = arg.rstrip("?")
-                if arg in params:
-                    raise TypeError(name + "() got " + arg + " twice")
-                params[arg] = args.pop(0)
-            elif arg[-1] != "?":
-                raise TypeError(name + "() is missing " + arg)
+                continue
+            names = arg.rstrip("?").split(":")  # the method's name, the API's name
+            if args or names[0] in params or arg[-1] != "?":
+                params[names[-1]] = take(names[0])
         if args:
             raise TypeError(name + "() takes fewer arguments")
         if result != "=":
@@ -327,29 +364,34 @@ time_millis GET /time/millis int
 time_iso8601 GET /time/iso8601 -
 devices GET /devices [Device]
 create_device POST /devices Device
-device GET /devices/{} Device
+device GET /devices/{id} Device
 device_catalog GET /devices/catalog [Device]
 distributions GET /distributions [Distribution]
 create_distribution POST /distributions Distribution
-distribution GET /distributions/{} Distribution
+distribution GET /distributions/{id} Distribution
 collections GET /collections [Collection]
 create_collection POST /collections Collection
-collection GET /collections/{} Collection
+collection GET /collections/{id} Collection
 keys GET /keys [Key]
 create_key POST /keys Key
-key GET /keys/{} Key
+key GET /keys/{key} Key
 commands GET /commands [Command]
-command GET /commands/{} Command
-job GET /jobs/{} Job""",)
+command GET /commands/{id} Command
+job GET /jobs/{id} Job""",)
 
     path = ""
 
-    def __init__(self, key, endpoint="https://api-m2x.att.com", timeout=10, transport=None):
+    def __init__(self, key, endpoint=API_ENDPOINT, timeout=10, transport=None):
         if key is not None:
             _check_id(key, "key")
+            for char in key:  # a header value: no line breaks (and not echoed)
+                if not " " < char < "\x7f":
+                    raise ValueError("key must be printable ASCII without spaces")
+        if endpoint is None:
+            endpoint = API_ENDPOINT
         if not isinstance(endpoint, str) or endpoint.split("://")[0] not in ("http", "https"):
             raise ValueError("endpoint must start with http:// or https://")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0 or timeout - timeout != 0:
             raise ValueError("timeout must be a positive number of seconds")
         self.client = self
         self.endpoint = endpoint.rstrip("/")
@@ -362,7 +404,7 @@ job GET /jobs/{} Job""",)
         impl = sys.implementation
         self._headers = {
             "Content-Type": "application/json",
-            "User-Agent": "m2x-micro/%s %s/%s" % (__version__, impl.name, ".".join([str(v) for v in impl.version[:3]])),
+            "User-Agent": "m2x-micro/%s %s/%d.%d.%d" % ((__version__, impl.name) + tuple(impl.version[:3])),
         }
         if key:
             self._headers["X-M2X-KEY"] = key
@@ -373,7 +415,10 @@ job GET /jobs/{} Job""",)
     # HTTP: one request, the response closed in finally, failures as our own errors.
     def request(self, method, path, query=None, body=None, location=False):
         url = self.endpoint + "/v2" + path + _query(query or {})
-        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        data = None
+        if body is not None:
+            _check_finite(body)
+            data = json.dumps(body, separators=(",", ":")).encode()
         try:
             resp = self._http.request(method, url, data=data, headers=self._headers, timeout=self.timeout)
         except (OSError, ValueError, NotImplementedError) as e:
@@ -416,12 +461,10 @@ job GET /jobs/{} Job""",)
                         body.get("errors"), int(retry) if retry and retry.isdigit() else None)
 
     def _network_error(self, method, path, exc):
-        # errno is args[0] of an OSError on both interpreters (MicroPython's ValueError
-        # would answer .errno too, with its message).
-        errno = exc.args[0] if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int) else None
-        if "/keys/" in path:  # a key in the path is a secret too
-            path = path[: path.find("/keys/") + 6] + "..."
-        return NetworkError(self._redact("%s %s failed: %r" % (method, path, exc)), errno)
+        text = "%s %s failed: %r" % (method, path, exc)
+        if "/keys/" in path:  # a key in the path is a secret too, also where exc repeats the URL
+            text = text.replace(path.split("/keys/")[1].split("/")[0], "...")
+        return NetworkError(self._redact(text), _errno(exc))
 
     def _redact(self, text):
         return text.replace(self._key, "<key>") if self._key else text
@@ -544,6 +587,7 @@ class Handle(_Routed):
     BASE = ""
     ID = "id"
     ITEMS = ""
+    data = {}  # read only: for __getattr__ before __init__ (copy.copy); each handle has its own
 
     def __init__(self, client, data, base=None):
         self.client = client
@@ -583,9 +627,9 @@ class Resource(Handle):
 
 _METADATA_ROUTES = """
 read_metadata GET /metadata -
-read_metadata_field GET /metadata/{} -
+read_metadata_field GET /metadata/{field} -
 update_metadata PUT /metadata = *
-update_metadata_field PUT /metadata/{} = value"""
+update_metadata_field PUT /metadata/{field} = value"""
 
 
 class Device(Resource):
@@ -593,7 +637,7 @@ class Device(Resource):
     ITEMS = "devices"
     ROUTES = (_METADATA_ROUTES, """
 streams GET /streams [Stream]
-stream GET /streams/{} Stream
+stream GET /streams/{name} Stream
 location GET /location -
 update_location PUT /location -
 location_history GET /location/waypoints -
@@ -601,9 +645,9 @@ log GET /log -
 values GET /values -
 values_search POST /values/search -
 commands GET /commands -
-command GET /commands/{} -
-process_command POST /commands/{}/process =
-reject_command POST /commands/{}/reject =""")
+command GET /commands/{id} -
+process_command POST /commands/{id}/process =
+reject_command POST /commands/{id}/reject =""")
 
     def create_stream(self, name, **params):
         """PUT the stream: 201 gives the new stream; 204 (it existed) gives nothing, so
@@ -668,7 +712,7 @@ sampling GET /sampling - interval
 stats GET /stats -
 add_value PUT /value - value timestamp?
 update_value PUT /value - value timestamp?
-delete_values DELETE /values - from end""",)
+delete_values DELETE /values - start:from stop:end""",)
 
     def post_values(self, values):
         return self.client.request("POST", self.path + "/values", body={"values": self.client._stamp_values(values)})
@@ -692,8 +736,8 @@ class Collection(Resource):
     ITEMS = "collections"
     ROUTES = (_METADATA_ROUTES, """
 devices GET /devices [Device]
-add_device PUT /devices/{} -
-remove_device DELETE /devices/{} -""")
+add_device PUT /devices/{device_id} -
+remove_device DELETE /devices/{device_id} -""")
 
 
 class Key(Resource):

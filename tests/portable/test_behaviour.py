@@ -77,6 +77,39 @@ def test_a_positional_argument_given_again_by_keyword_is_an_error():
     assert http.calls == []
 
 
+def test_parameters_by_name_as_in_python():
+    # The seed's own example is stream.sampling(interval=1); any parameter goes by name.
+    http = FakeHTTP()
+    client = client_with(http)
+    stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
+    http.reply(200, {"values": []})
+    stream.sampling(interval=1)
+    assert http.last()[:3] == ("GET", "/v2/devices/d1/streams/t/sampling", {"interval": "1"})
+    http.reply(202, {"status": "accepted"})
+    stream.add_value(value=5, timestamp="2015-01-01T00:00:00Z")
+    assert http.last()[3] == {"value": 5, "timestamp": "2015-01-01T00:00:00.000Z"}
+    http.reply(204)
+    stream.delete_values(stop="2015-01-02T00:00:00.000Z", start="2015-01-01T00:00:00.000Z")
+    assert http.last()[3] == {"from": "2015-01-01T00:00:00.000Z", "end": "2015-01-02T00:00:00.000Z"}
+    http.reply(200, {"id": "d 2"})
+    assert client.device(id="d 2").id == "d 2"
+    assert http.last()[1] == "/v2/devices/d%202"
+    device = m2x_micro.Device(client, {"id": "d1"})
+    http.reply(204).reply(204)
+    device.update_metadata_field(field="floor", value=3)
+    assert http.last()[:4] == ("PUT", "/v2/devices/d1/metadata/floor", {}, {"value": 3})
+    device.update_metadata(owner="ops")
+    assert http.last()[3] == {"owner": "ops"}
+    http.reply(204)
+    m2x_micro.Collection(client, {"id": "c1"}).add_device(device_id="d1")
+    assert http.last()[:2] == ("PUT", "/v2/collections/c1/devices/d1")
+    calls = len(http.calls)
+    raises(TypeError, device.update_metadata, {"owner": "ops"}, floor=3)  # one or the other
+    raises(TypeError, client.device, "d1", id="d2")
+    raises(TypeError, device.stream)
+    assert len(http.calls) == calls
+
+
 def test_keys_stay_out_of_reprs_and_network_errors():
     other = "other-key-fedcba9876543210"
     http = FakeHTTP().reply(200, {"key": other, "name": "reader"})

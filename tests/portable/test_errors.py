@@ -171,6 +171,25 @@ def test_bad_timestamps_refused_before_sending():
     assert http.calls == []
 
 
+def test_nan_and_infinity_refused_anywhere_in_a_body():
+    # Free-form JSON too (metadata, stream attributes, command data): they are not JSON.
+    http = FakeHTTP()
+    client = client_with(http)
+    device = device_of(client)
+    calls = len(http.calls)
+    raises(ValueError, device.update_metadata_field, "gain", float("nan"))
+    raises(ValueError, device.update_metadata, {"limits": [0, float("inf")]})
+    raises(ValueError, device.create_stream, "t", display_name=float("nan"))
+    raises(ValueError, client.send_command, name="GO", data={"speed": [-float("inf")]})
+    assert len(http.calls) == calls
+
+
+def test_a_key_that_would_break_the_header_is_refused_and_not_echoed():
+    for bad in ("abc\r\nX-Evil: 1", "key\n", "two words", "caf\u00e9"):
+        e = raises(ValueError, m2x_micro.M2XClient, bad, "http://m2x.test", transport=FakeHTTP())
+        assert bad not in str(e), str(e)
+
+
 def test_bad_client_settings():
     raises(TypeError, m2x_micro.M2XClient, 1234)
     raises(ValueError, m2x_micro.M2XClient, "")
@@ -178,3 +197,5 @@ def test_bad_client_settings():
     raises(ValueError, m2x_micro.M2XClient, "k", "m2x.test")
     raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=0)
     raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=None)
+    raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=float("inf"))
+    assert m2x_micro.M2XClient("k", None, transport=FakeHTTP()).endpoint == "https://api-m2x.att.com"

@@ -1,0 +1,50 @@
+# m2x_micro on CPython without the shim, as `pip install .` gives it: CPython's own requests
+# is the transport. Its errors wrap the socket's, and repeat the URL in their messages.
+import copy
+import errno
+import socket
+
+import pytest
+import requests
+
+import m2x_micro
+
+KEY = "0123456789abcdef0123456789abcdef"
+SECRET_ID = "fedcba9876543210fedcba9876543210"
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        yield listener.getsockname()[1]
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def client(port, timeout=10):
+    return m2x_micro.M2XClient(KEY, "http://127.0.0.1:%d" % port, timeout=timeout, transport=requests)
+
+
+def test_refused_connection_gives_its_errno_and_keeps_the_key_out():
+    e = pytest.raises(m2x_micro.NetworkError, client(closed_port()).key, SECRET_ID).value
+    assert e.errno == errno.ECONNREFUSED
+    assert "/keys/" in str(e) and SECRET_ID not in str(e) and KEY not in str(e)
+
+
+def test_timeout_gives_etimedout(silent_port):
+    e = pytest.raises(m2x_micro.NetworkError, client(silent_port, timeout=0.3).status).value
+    assert e.errno == errno.ETIMEDOUT
+
+
+def test_copy_of_a_handle(m2x_server):
+    api = m2x_micro.M2XClient(m2x_server.master_key, m2x_server.url, transport=requests)
+    device = api.create_device(name="copied", visibility="private")
+    twin = copy.copy(device)
+    assert twin.id == device.id and twin.name == "copied"
