@@ -28,6 +28,9 @@ MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 16 * MAX_BODY  # an oversized body up to this is read so the 413 arrives cleanly
 IDLE_TIMEOUT = 60  # seconds a kept-alive connection may sit idle
 HOST_RE = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
+# ASCII digits only: str.isdigit() and int() also take "²" or "-5", which read() chokes on.
+CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,18}")
+CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 VERSION_HEADER = "X-M2X-VERSION"
 VERSION = "v2-m2x_server-" + __version__
@@ -95,7 +98,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        if not length.strip().isdigit():
+        if not CONTENT_LENGTH_RE.fullmatch(length.strip()):
             raise BadRequest("Invalid Content-Length: %r" % length)
         length = int(length)
         if length > MAX_BODY:
@@ -116,10 +119,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = bytearray()
         while True:
             line = self.rfile.readline(1024).split(b";")[0].strip()
-            try:
-                size = int(line, 16)
-            except ValueError:
-                raise BadRequest("Invalid chunked encoding") from None
+            if not CHUNK_SIZE_RE.fullmatch(line):
+                raise BadRequest("Invalid chunked encoding")
+            size = int(line, 16)
             if size == 0:
                 while self.rfile.readline(1024).strip():  # trailers
                     pass

@@ -26,7 +26,9 @@ class _Missing:
 
 MISSING = _Missing()
 
-_INTEGER_RE = re.compile(r"^\s*[+-]?\d+\s*$")
+# ASCII decimal only: int() and float() also take "٣", "1_000" and "infinity".
+_INTEGER_RE = re.compile(r"\s*[+-]?[0-9]+\s*")
+_NUMBER_RE = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
 def parse_query(text):
@@ -76,7 +78,9 @@ def parse_number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError("not numeric")
     if isinstance(value, str):
-        value = int(value) if _INTEGER_RE.match(value) else float(value)
+        if not _NUMBER_RE.fullmatch(value):
+            raise ValueError("not numeric")
+        value = int(value) if _INTEGER_RE.fullmatch(value) else float(value)
     if isinstance(value, int) and not -2**63 <= value < 2**63:  # SQLite integers are 64-bit
         try:
             value = float(value)
@@ -137,8 +141,11 @@ class Params:
         value = self._get(name, False, False)
         if value is MISSING:
             return default
-        if isinstance(value, str) and _INTEGER_RE.match(value):
-            value = int(value)
+        if isinstance(value, str) and _INTEGER_RE.fullmatch(value):
+            try:
+                value = int(value)
+            except ValueError:  # more digits than int() converts: not_an_integer below
+                pass
         if isinstance(value, bool) or not isinstance(value, int):
             return self.fail(name, "not_an_integer")
         if minimum is not None and value < minimum:

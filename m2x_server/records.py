@@ -57,9 +57,15 @@ def primary_key(ctx, column, owner_id):
 
 def update_fields(ctx, table, row_id, fields):
     """UPDATE the named columns (tags and metadata stored as JSON) and the updated time."""
-    values = {name: to_json(value) if name in ("tags", "metadata") else value for name, value in fields.items()}
+    values = {name: _column_value(name, value) for name, value in fields.items()}
     assignments = "".join("%s = ?, " % name for name in values)
     ctx.execute(
         "UPDATE %s SET %supdated = ? WHERE id = ?" % (table, assignments),
         list(values.values()) + [ctx.now, row_id],
     )
+
+
+def _column_value(name, value):
+    if name == "tags":
+        return to_json(value or [])  # tags: null clears them; stored as [] like a new row's
+    return to_json(value) if name == "metadata" else value

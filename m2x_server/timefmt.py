@@ -10,6 +10,11 @@ _ISO_RE = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))$"
 )
 
+# Years 1 to 9999: an offset must not carry a time beyond them, where no ISO 8601 answer
+# (and no parser, this one included) can follow.
+MIN_MS = calendar.timegm((1, 1, 1, 0, 0, 0)) * 1000
+MAX_MS = calendar.timegm((9999, 12, 31, 23, 59, 59)) * 1000 + 999
+
 
 def now_ms():
     return time.time_ns() // 1_000_000
@@ -40,6 +45,12 @@ def parse_iso8601(text):
     fraction = (match.group(7) or "0").ljust(3, "0")[:3]
     seconds = calendar.timegm((year, month, day, hour, minute, second))
     if match.group(9):
-        offset = int(match.group(10)) * 3600 + int(match.group(11)) * 60
+        hours, minutes = int(match.group(10)), int(match.group(11))
+        if hours > 23 or minutes > 59:
+            raise ValueError("UTC offset out of range")
+        offset = hours * 3600 + minutes * 60
         seconds -= offset if match.group(9) == "+" else -offset
-    return seconds * 1000 + int(fraction)
+    ms = seconds * 1000 + int(fraction)
+    if not MIN_MS <= ms <= MAX_MS:
+        raise ValueError("outside the years 1 to 9999 in UTC")
+    return ms

@@ -34,14 +34,15 @@ def collection_json(ctx, row):
 def _fields(ctx, required, collection_id=None):
     p = ctx.params
     fields = pick(
-        name=p.string("name", required=required),
+        # An update need not name it, but may not blank it: a collection always has a name.
+        name=p.string("name", required=required or "name" in p.data),
         description=p.string("description", nullable=True),
         parent_id=p.string("parent", nullable=True),
         tags=p.string_list("tags", nullable=True),
         metadata=p.mapping("metadata"),
     )
     parent = fields.get("parent_id")
-    if parent and not ctx.query_one("SELECT 1 FROM collections WHERE id = ?", (parent,)):
+    if parent is not None and not ctx.query_one("SELECT 1 FROM collections WHERE id = ?", (parent,)):
         p.fail("parent", "not_found")
     elif parent and collection_id and parent in records.collection_tree_ids(ctx, collection_id):
         p.fail("parent", "would make a cycle")

@@ -66,8 +66,9 @@ def device_fields(p, required):
 
 
 def check_serial_free(ctx, serial, device_id=None):
-    """Serials are unique across the account (records a 422 on the params)."""
-    if serial and ctx.query_one("SELECT 1 FROM devices WHERE serial = ? AND id IS NOT ?", (serial, device_id)):
+    """Serials are unique across the account (records a 422 on the params), "" included."""
+    taken = ctx.query_one("SELECT 1 FROM devices WHERE serial = ? AND id IS NOT ?", (serial, device_id))
+    if serial is not None and taken:
         ctx.params.fail("serial", "taken")
 
 

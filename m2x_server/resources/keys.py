@@ -136,7 +136,8 @@ def _scope(ctx):
     p = ctx.params
     scope = {name: p.string(name) for name in SCOPES}
     stream = p.string("stream", nullable=True)
-    given = {name: value for name, value in scope.items() if value}
+    # "" names no device but must not mean "no scope": that would make a master key.
+    given = {name: value for name, value in scope.items() if value is not MISSING}
     if len(given) > 1:
         p.fail(sorted(given)[0], "only one of device, distribution, collection")
     for name, value in given.items():

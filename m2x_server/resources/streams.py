@@ -13,7 +13,8 @@ from .ranges import range_clause, time_range
 from .values import DEFAULT_LIMIT, MAX_LIMIT, parse_entry, store_value
 
 TYPES = ("numeric", "alphanumeric")
-NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+# Not "." or "..": clients resolve those path segments, so the stream's URL would be unreachable.
+NAME_RE = re.compile(r"^(?!\.\.?$)[A-Za-z0-9_.\-]{1,128}$")
 SAMPLING_TYPES = ("nth", "min", "max", "count", "avg", "sum", "stddev")
 # The recorded sampling without a type returned averages over interval-aligned buckets.
 DEFAULT_SAMPLING_TYPE = "avg"
@@ -96,7 +97,7 @@ def put_stream(ctx):
 
 def _create_stream(ctx, name, fields):
     if not NAME_RE.match(name):
-        ctx.params.fail("name", "use 1 to 128 letters, digits, '_', '-' or '.'")
+        ctx.params.fail("name", "use 1 to 128 letters, digits, '_', '-' or '.' (not '.' or '..' alone)")
     ctx.params.check()
     ctx.execute(
         "INSERT INTO streams (device_id, name, display_name, type, unit_label, unit_symbol, created, updated)"

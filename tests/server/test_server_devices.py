@@ -51,6 +51,12 @@ def test_serial_is_unique_in_the_account(api):
     assert errors["errors"] == {"serial": ["taken"]}
 
 
+def test_an_empty_serial_is_unique_too(api):
+    api.device("one", serial="")
+    errors = api.call("POST", "/devices", 422, json={"name": "two", "visibility": "public", "serial": ""}).json()
+    assert errors["errors"] == {"serial": ["taken"]}  # was a 500 from the UNIQUE constraint
+
+
 def test_unknown_device_is_404_with_the_recorded_message(api):
     response = api.call("GET", "/devices/" + "0" * 32, 404)
     assert response.json() == {"message": "The specified device does not exist"}
@@ -63,6 +69,13 @@ def test_update_device_changes_named_fields_and_keeps_the_others(api):
     assert (updated["name"], updated["visibility"], updated["description"], updated["tags"]) == (
         "new", "public", "kept", ["t"])
     assert updated["updated"] >= device["updated"]
+
+
+def test_update_with_null_tags_clears_them_to_an_empty_list(api):
+    device = api.device("d", tags=["t"])
+    api.call("PUT", "/devices/" + device["id"], 204, json={"name": "d", "visibility": "private", "tags": None})
+    assert api.get("/devices/" + device["id"])["tags"] == []
+    assert api.get("/devices/tags") == {"tags": {}}
 
 
 def test_update_device_needs_name_and_visibility(api):
@@ -107,6 +120,13 @@ def test_list_limit_is_clamped_to_100_and_checked(api):
     assert api.get("/devices")["limit"] == 100
     errors = api.call("GET", "/devices", 422, params={"limit": "ten", "page": 0}).json()["errors"]
     assert errors == {"limit": ["not_an_integer"], "page": ["must be at least 1"]}
+
+
+def test_list_limit_is_ascii_digits_that_int_can_convert(api):
+    # "\uff13" is a full-width 3; 5000 digits are beyond int()'s limit (was a 500).
+    for limit in ("\uff13", "1" * 5000):
+        errors = api.call("GET", "/devices", 422, params={"limit": limit}).json()["errors"]
+        assert errors == {"limit": ["not_an_integer"]}
 
 
 def test_list_sorts_by_name_and_direction(api):

@@ -114,8 +114,11 @@ def test_collections_form_a_tree(api):
     assert [item["name"] for item in children] == ["First Child", "Second Child"]
     assert children[0]["parent"] == parent["id"]
     assert len(api.get("/collections")["collections"]) == 3
-    errors = api.call("POST", "/collections", 422, json={"name": "x", "parent": "0" * 32}).json()["errors"]
-    assert errors == {"parent": ["not_found"]}
+    for unknown in ("0" * 32, ""):  # "" was a 500 from the foreign key
+        errors = api.call("POST", "/collections", 422, json={"name": "x", "parent": unknown}).json()["errors"]
+        assert errors == {"parent": ["not_found"]}
+        errors = api.call("PUT", "/collections/" + first["id"], 422, json={"parent": unknown}).json()["errors"]
+        assert errors == {"parent": ["not_found"]}
     errors = api.call("PUT", "/collections/" + parent["id"], 422, json={"parent": first["id"]}).json()["errors"]
     assert errors == {"parent": ["would make a cycle"]}
 
@@ -135,6 +138,12 @@ def test_update_collection_changes_named_fields(api):
     path = "/collections/" + collection["id"]
     api.call("PUT", path, 204, json={"name": "renamed"})
     assert (api.get(path)["name"], api.get(path)["description"]) == ("renamed", "kept")
+    api.call("PUT", path, 204, json={"tags": None})
+    assert api.get(path)["tags"] == []
+    for blank in ("", " ", None):
+        errors = api.call("PUT", path, 422, json={"name": blank}).json()["errors"]
+        assert errors == {"name": ["not_present"]}
+    assert api.get(path)["name"] == "renamed"
 
 
 def test_collection_devices_add_list_remove(api):

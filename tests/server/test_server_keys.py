@@ -38,6 +38,13 @@ def test_create_key_needs_permissions_as_recorded(api):
     api.call("POST", "/keys", 400, json={"name": "k", "permissions": ["GET"], "expires_at": "tomorrow"})
 
 
+@pytest.mark.parametrize("scope", ["device", "distribution", "collection"])
+def test_an_empty_scope_is_refused_not_made_a_master_key(api, scope):
+    errors = api.call("POST", "/keys", 422, json={"name": "k", "permissions": ["GET"], scope: ""}).json()["errors"]
+    assert errors == {scope: ["not_found"]}
+    assert [key["name"] for key in api.get("/keys")["keys"]] == ["Master Key"]
+
+
 def test_device_key_with_a_stream(api, device):
     key = api.key(device=device["id"], stream="temperature")
     assert (key["master"], key["device"], key["stream"]) == (False, api.server.url + "/v2/devices/" + device["id"],

@@ -168,9 +168,19 @@ def test_numbers_beyond_64_bits_are_stored_as_floats_or_refused(api):
 
 
 def test_invalid_content_length_is_a_400(m2x_server):
-    request = b"POST /v2/devices HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
-    status, headers, body = exchange(m2x_server, request)
-    assert status == 400 and "Content-Length" in json.loads(body)["message"]
+    # "\xb2" is "²", a digit to str.isdigit(); 5000 digits are beyond int()'s limit.
+    for length in (b"ten", b"\xb2", b"-1", b"1" * 5000):
+        request = b"POST /v2/devices HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+        status, headers, body = exchange(m2x_server, request)
+        assert status == 400 and "Content-Length" in json.loads(body)["message"], length
+
+
+def test_invalid_chunk_size_is_a_400(m2x_server):
+    for size in (b"zz", b"-5", b"+5", b"0x5"):
+        request = (b"POST /v2/devices HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + size + b"\r\nhello\r\n0\r\n\r\n")
+        status, headers, body = exchange(m2x_server, request)
+        assert status == 400 and "chunked" in json.loads(body)["message"], size
 
 
 def test_body_over_one_mib_is_a_413_and_the_server_goes_on(api):

@@ -1,5 +1,9 @@
 """Streams and their values: writes, timestamps, reads, deletes, sampling and stats."""
 
+import http.client
+import json
+from urllib.parse import urlsplit
+
 import pytest
 
 from m2x_server_helpers import at
@@ -37,12 +41,25 @@ def test_list_streams(api, device):
     assert api.get("/devices/" + device["id"])["streams"]["count"] == 2
 
 
+NAME_RULE = "use 1 to 128 letters, digits, '_', '-' or '.' (not '.' or '..' alone)"
+
+
 def test_stream_validation(api, device):
-    assert api.call("PUT", stream_path(device, "bad name!"), 422).json()["errors"] == {
-        "name": ["use 1 to 128 letters, digits, '_', '-' or '.'"]}
+    assert api.call("PUT", stream_path(device, "bad name!"), 422).json()["errors"] == {"name": [NAME_RULE]}
     assert "type" in api.call("PUT", stream_path(device), 422, json={"type": "colour"}).json()["errors"]
     assert api.call("PUT", stream_path(device), 422, json={"unit": "C"}).json()["errors"] == {
         "unit": ["not_an_object"]}
+
+
+def test_dot_segment_stream_names_are_refused(device, m2x_server):
+    # requests would resolve these segments away, so send the path as is.
+    url = urlsplit(m2x_server.url)
+    for name in (".", ".."):
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        connection.request("PUT", "/v2" + stream_path(device, name), "{}", {"X-M2X-KEY": m2x_server.master_key})
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())["errors"]) == (422, {"name": [NAME_RULE]}), name
+        connection.close()
 
 
 def test_stream_type_cannot_change_while_it_has_values(api, device):
@@ -95,7 +112,12 @@ def test_every_accepted_timestamp_flavour_is_stored_in_ms_utc(api, device):
     assert stored == set(flavours.values())
 
 
-@pytest.mark.parametrize("timestamp", ["2015-04-21", "2015-04-21T03:36:42", "2015-13-01T00:00:00Z", "now", 1429587402])
+@pytest.mark.parametrize("timestamp", [
+    "2015-04-21", "2015-04-21T03:36:42", "2015-13-01T00:00:00Z", "now", 1429587402,
+    # Offsets out of range, or carrying the time out of the years 1-9999 (was "10000-01-01T04:59:59.000Z").
+    "2015-04-21T03:36:42+24:00", "2015-04-21T03:36:42+01:60",
+    "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00",
+])
 def test_a_malformed_timestamp_is_a_400(api, device, timestamp):
     api.stream(device["id"])
     body = {"value": 1, "timestamp": timestamp}
@@ -111,7 +133,7 @@ def test_numeric_streams_take_numbers_and_numeric_strings(api, device):
     assert [item["value"] for item in api.values(device["id"], "temperature")] == [1000.0, -3, 7, 24.25, 23.5]
 
 
-@pytest.mark.parametrize("value", ["warm", "", "NaN", "Infinity", True, None, [1], {"v": 1}])
+@pytest.mark.parametrize("value", ["warm", "", "NaN", "Infinity", "1_000", "\u0663", "0x10", True, None, [1], {"v": 1}])
 def test_numeric_streams_reject_other_values(api, device, value):
     api.stream(device["id"])
     response = api.call("PUT", stream_path(device) + "/value", 422, json={"value": value})
