@@ -1,19 +1,17 @@
 # m2x_micro: a client for the M2X API v2 that runs unchanged on MicroPython and CPython.
 # One file, no relative imports: copy it to a board as m2x_micro.py.
 # Read top to bottom: time and ISO 8601, errors, HTTP, client, resources.
-import errno
 import json
-import sys
 import time
 
 __version__ = "0.1.0"
-API_ENDPOINT = "https://api-m2x.att.com"
 
 # --- Time and ISO 8601 ---------------------------------------------------------------
 # Integer arithmetic only: ESP32 floats are single precision, wrong by minutes on a
 # Unix timestamp. Internally every instant is an int of Unix milliseconds.
+# Module globals are few on purpose: MicroPython looks up every builtin (isinstance, len)
+# in them first, and a fuller table makes each such miss slower.
 
-_EPOCH_2000 = 946684800  # Unix seconds at 2000-01-01, the epoch of ESP32 and friends
 _TIME_KEYS = ("timestamp", "start", "end", "from", "modified_since", "unmodified_since", "expires_at")
 
 
@@ -40,7 +38,7 @@ def _civil_from_days(days):
 
 def _epoch_offset():
     # Seconds to add to this interpreter's time.time() to get Unix seconds.
-    return _EPOCH_2000 if time.gmtime(0)[0] == 2000 else 0
+    return 946684800 if time.gmtime(0)[0] == 2000 else 0  # 2000-01-01 (ESP32 and friends)
 
 
 def _local_now_ms():
@@ -177,11 +175,9 @@ class NetworkError(M2XError):
 
 # --- Payload helpers ---------------------------------------------------------------
 
-_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-
-
 def _quote(text):
-    return "".join([chr(b) if b in _UNRESERVED else "%%%02X" % b for b in str(text).encode()])
+    unreserved = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    return "".join([chr(b) if b in unreserved else "%%%02X" % b for b in str(text).encode()])
 
 
 def _check_id(value, what="id"):
@@ -203,7 +199,6 @@ def _check_value(value):
 
 
 def _check_finite(data):
-    # Anywhere in a body: NaN and infinities are not JSON (MicroPython would send nan).
     if isinstance(data, float) and data - data != 0:
         raise ValueError("not a finite number: %r" % data)
     if isinstance(data, dict):
@@ -212,18 +207,6 @@ def _check_finite(data):
     elif isinstance(data, (list, tuple)):
         for item in data:
             _check_finite(item)
-
-
-def _errno(exc):
-    # The errno behind a transport error. MicroPython raises OSError(errno); CPython's
-    # requests wraps the socket's error (followed down the chain), or times out without one.
-    while exc is not None:
-        if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
-            return exc.args[0]
-        if "Timeout" in type(exc).__name__:
-            return errno.ETIMEDOUT
-        exc = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
-    return None
 
 
 def _stamped(params):
@@ -270,15 +253,6 @@ def _header(headers, name):
         if key.lower() == name:
             return headers[key]
     return None
-
-
-def _transport():
-    try:
-        import urequests
-        return urequests
-    except ImportError:
-        import requests
-        return requests
 
 
 # --- Client and resources ------------------------------------------------------------
@@ -381,14 +355,16 @@ job GET /jobs/{id} Job""",)
 
     path = ""
 
-    def __init__(self, key, endpoint=API_ENDPOINT, timeout=10, transport=None):
+    ENDPOINT = "https://api-m2x.att.com"
+
+    def __init__(self, key, endpoint=ENDPOINT, timeout=10, transport=None):
         if key is not None:
             _check_id(key, "key")
             for char in key:  # a header value: no line breaks (and not echoed)
                 if not " " < char < "\x7f":
                     raise ValueError("key must be printable ASCII without spaces")
         if endpoint is None:
-            endpoint = API_ENDPOINT
+            endpoint = self.ENDPOINT
         if not isinstance(endpoint, str) or endpoint.split("://")[0] not in ("http", "https"):
             raise ValueError("endpoint must start with http:// or https://")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0 or timeout - timeout != 0:
@@ -400,8 +376,8 @@ job GET /jobs/{id} Job""",)
         self._last_stamp = 0  # the last timestamp() made, Unix ms
         self.pagination = {}  # total, pages, limit, current_page of the last list read
         self._key = key
-        self._http = transport or _transport()
-        impl = sys.implementation
+        self._http = transport or self._transport()
+        impl = __import__("sys").implementation
         self._headers = {
             "Content-Type": "application/json",
             "User-Agent": "m2x-micro/%s %s/%d.%d.%d" % ((__version__, impl.name) + tuple(impl.version[:3])),
@@ -412,13 +388,19 @@ job GET /jobs/{id} Job""",)
     def __repr__(self):
         return "<M2XClient %s>" % self.endpoint
 
+    @staticmethod
+    def _transport():
+        try:
+            import urequests
+            return urequests
+        except ImportError:
+            import requests
+            return requests
+
     # HTTP: one request, the response closed in finally, failures as our own errors.
     def request(self, method, path, query=None, body=None, location=False):
         url = self.endpoint + "/v2" + path + _query(query or {})
-        data = None
-        if body is not None:
-            _check_finite(body)
-            data = json.dumps(body, separators=(",", ":")).encode()
+        data = None if body is None else self._json(body)
         try:
             resp = self._http.request(method, url, data=data, headers=self._headers, timeout=self.timeout)
         except (OSError, ValueError, NotImplementedError) as e:
@@ -436,6 +418,17 @@ job GET /jobs/{id} Job""",)
         if location:
             return result, _header(headers, "location")
         return result
+
+    @staticmethod
+    def _json(body):
+        # Compact JSON as bytes. NaN and infinities are not JSON, yet json.dumps writes them
+        # (nan, inf here; NaN, Infinity on CPython): a text that may hold one is searched.
+        text = json.dumps(body, separators=(",", ":"))
+        for word in ("nan", "inf", "NaN", "Infinity"):
+            if word in text:
+                _check_finite(body)
+                break
+        return text.encode()
 
     def _decode(self, status, content, headers):
         if status == 204 or (not content and 200 <= status < 300):
@@ -464,7 +457,20 @@ job GET /jobs/{id} Job""",)
         text = "%s %s failed: %r" % (method, path, exc)
         if "/keys/" in path:  # a key in the path is a secret too, also where exc repeats the URL
             text = text.replace(path.split("/keys/")[1].split("/")[0], "...")
-        return NetworkError(self._redact(text), _errno(exc))
+        return NetworkError(self._redact(text), self._errno(exc))
+
+    @staticmethod
+    def _errno(exc):
+        # The errno behind a transport error. MicroPython raises OSError(errno); CPython's
+        # requests wraps the socket's error (followed down the chain), or times out without one.
+        while exc is not None:
+            if isinstance(exc, OSError) and exc.args and isinstance(exc.args[0], int):
+                return exc.args[0]
+            if "Timeout" in type(exc).__name__:
+                import errno
+                return errno.ETIMEDOUT
+            exc = getattr(exc, "__cause__", None) or getattr(exc, "__context__", None)
+        return None
 
     def _redact(self, text):
         return text.replace(self._key, "<key>") if self._key else text

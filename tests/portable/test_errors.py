@@ -182,6 +182,9 @@ def test_nan_and_infinity_refused_anywhere_in_a_body():
     raises(ValueError, device.create_stream, "t", display_name=float("nan"))
     raises(ValueError, client.send_command, name="GO", data={"speed": [-float("inf")]})
     assert len(http.calls) == calls
+    http.reply(204)  # words that merely look like them go
+    device.update_metadata({"note": "financial info: NaN, Infinity", "ratio": 0.5})
+    assert http.last()[3] == {"note": "financial info: NaN, Infinity", "ratio": 0.5}
 
 
 def test_a_key_that_would_break_the_header_is_refused_and_not_echoed():
