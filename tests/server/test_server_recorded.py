@@ -1,4 +1,5 @@
-"""Answers against the responses the real service gave (shared/fixtures): for every recording,
+"""Answers against the responses the real service gave (recorded/, a copy of the project's
+shared/fixtures kept in the repository so that any clone runs it): for every recording,
 the same situation is set up here and the status, the top-level JSON fields (and those of a
 list's items), Location and Link headers are compared."""
 
@@ -10,8 +11,7 @@ import pytest
 
 from m2x_server.app import App
 
-# The checkout sits beside shared/ (here /work/main and /work/shared; in CI too).
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "recorded"
 PHP_DIR = FIXTURES / "m2x-php-responses"
 PYTHON_DATA = FIXTURES / "m2x-python-data.json"
 
@@ -177,7 +177,7 @@ BODY_BY_DESIGN = {"internal_server_error"}  # {"error": ...}: every error here s
 
 
 def test_every_recording_has_a_scenario():
-    assert PHP_DIR.is_dir(), "shared/fixtures must sit beside the checkout"
+    assert PHP_DIR.is_dir(), "tests/server/recorded is missing"
     assert sorted(PHP_SCENARIOS) == sorted(path.stem for path in PHP_DIR.glob("*.txt"))
 
 
