@@ -193,8 +193,7 @@ def _check_value(value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("value must be a number or a str, not %r" % (value,))
-    if value - value != 0:
-        raise ValueError("value must be finite, not %r" % (value,))
+    _check_finite(value)
     return value
 
 
@@ -398,7 +397,9 @@ job GET /jobs/{id} Job""",)
             return requests
 
     # HTTP: one request, the response closed in finally, failures as our own errors.
-    def request(self, method, path, query=None, body=None, location=False):
+    def request(self, method, path, query=None, body=None, location_as=None):
+        """The decoded answer. location_as: the answer (a dict, {} when empty) gets under
+        that name the last part of the Location header, the id of what the request made."""
         url = self.endpoint + "/v2" + path + _query(query or {})
         data = None if body is None else self._json(body)
         try:
@@ -415,8 +416,11 @@ job GET /jobs/{id} Job""",)
         finally:
             resp.close()
         result = self._decode(status, content, headers)
-        if location:
-            return result, _header(headers, "location")
+        if location_as:
+            result = result or {}
+            location = _header(headers, "location")
+            if location:
+                result[location_as] = location.rsplit("/", 1)[-1]
         return result
 
     @staticmethod
@@ -579,11 +583,7 @@ job GET /jobs/{id} Job""",)
 
     def send_command(self, **params):
         """Returns a Command whose id comes from the answer's Location header."""
-        body, location = self.request("POST", "/commands", body=params, location=True)
-        data = body or {}
-        if location:
-            data["id"] = location.rsplit("/", 1)[-1]
-        return Command(self, data)
+        return Command(self, self.request("POST", "/commands", body=params, location_as="id"))
 
 
 class Handle(_Routed):
@@ -647,6 +647,7 @@ stream GET /streams/{name} Stream
 location GET /location -
 update_location PUT /location -
 location_history GET /location/waypoints -
+delete_location_history DELETE /location/waypoints - start:from?
 log GET /log -
 values GET /values -
 values_search POST /values/search -
@@ -673,12 +674,6 @@ reject_command POST /commands/{id}/reject =""")
         params["device"] = self.data["id"]
         return self.client.create_key(**params)
 
-    def delete_location_history(self, **params):
-        # `from` is a Python keyword: start= is accepted for it.
-        if "start" in params:
-            params["from"] = params.pop("start")
-        return self.client.request("DELETE", self.path + "/location/waypoints", body=_stamped(params))
-
     def post_update(self, **params):
         """One value per stream: post_update(values={"temp": 21.5}, timestamp=...)."""
         params = _stamped(params)
@@ -701,12 +696,7 @@ reject_command POST /commands/{id}/reject =""")
 
     def values_export(self, **params):
         """The API answer with, under "job", the id of the export job to poll."""
-        body, location = self.client.request("GET", self.path + "/values/export.csv",
-                                             query=_stamped(params), location=True)
-        body = body or {}
-        if location:
-            body["job"] = location.rsplit("/", 1)[-1]
-        return body
+        return self.client.request("GET", self.path + "/values/export.csv", query=_stamped(params), location_as="job")
 
 
 class Stream(Resource):
