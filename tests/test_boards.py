@@ -14,9 +14,14 @@ ESP32 = ROOT / "boards" / "esp32"
 FAKES = ROOT / "tests" / "boards"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_client_and_app():
+    """build/m2x_micro.mpy and build/app.mpy, as a board has them."""
+    subprocess.run(["make", "-s", "mpy"], cwd=str(ROOT), check=True)
+
+
 def board(tmp_path, **settings):
     """tmp_path as a board's file system: the esp32 files and a config.py of settings."""
-    subprocess.run(["make", "-s", "mpy"], cwd=str(ROOT), check=True)
     for name in ("boot.py", "main.py", "wifi.py"):
         shutil.copy(ESP32 / name, tmp_path / name)
     (tmp_path / "config.py").write_text("".join("%s = %r\n" % item for item in settings.items()))
@@ -40,6 +45,13 @@ def test_boot_joins_wifi_or_says_why_not(mode, expected, tmp_path, monkeypatch):
     assert re.search(expected, done.stdout), done.stdout
     if mode == "wrong_password":
         assert "try 2 of 2" not in done.stdout  # a wrong password is not tried again
+
+
+def test_boot_retries_a_network_whose_name_says_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_WIFI", "no_ap")
+    done = run_on(board(tmp_path, WIFI_SSID="my password net", WIFI_PASSWORD="secret", WIFI_TRIES=2, WIFI_WAIT_S=1),
+                  "boot.py")
+    assert "not connected after 2 tries" in done.stdout, done.stdout
 
 
 def device_board(tmp_path, endpoint, key, device_id, rounds=4):
@@ -90,8 +102,7 @@ def test_main_reconnects_wifi_lost_at_boot(m2x_server, tmp_path, monkeypatch):
     assert len(values) == 5  # offline at the 2nd reading, back at the 3rd: the 3 posted then, 2 more later
 
 
-def test_readings_taken_before_the_clock_is_set_move_with_it(tmp_path):
-    subprocess.run(["make", "-s", "mpy"], cwd=str(ROOT), check=True)
+def test_readings_taken_before_the_clock_is_set_move_with_it():
     code = ("import app\n"
             "class Client:\n"
             "    def sync_time(self, set_rtc=False): return 3600000\n"

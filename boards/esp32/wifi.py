@@ -17,13 +17,8 @@ def _station():
     return _wlan
 
 
-def _failure(wlan):
-    status = wlan.status()
-    if status == getattr(network, "STAT_WRONG_PASSWORD", None):
-        return "wrong password"
-    if status == getattr(network, "STAT_NO_AP_FOUND", None):
-        return "no access point"
-    return None
+def _wrong_password(wlan):
+    return wlan.status() == getattr(network, "STAT_WRONG_PASSWORD", None)
 
 
 def _wait(wlan, ssid, wait_s):
@@ -32,10 +27,9 @@ def _wait(wlan, ssid, wait_s):
     while time.ticks_diff(deadline, time.ticks_ms()) > 0:
         if wlan.isconnected():
             return None
-        failure = _failure(wlan)
-        if failure == "wrong password":
+        if _wrong_password(wlan):
             return "the password for %r is wrong: fix WIFI_PASSWORD in config.py" % ssid
-        if failure == "no access point":
+        if wlan.status() == getattr(network, "STAT_NO_AP_FOUND", None):
             return "no access point named %r is in range" % ssid
         time.sleep_ms(250)
     return "no IP address from %r after %d s (is DHCP on?)" % (ssid, wait_s)
@@ -53,7 +47,7 @@ def connect(tries=3, wait_s=15):
             print("WiFi: connected to %r, IP %s" % (ssid, wlan.ifconfig()[0]))
             return True
         print("WiFi:", problem)
-        if "password" in problem:
+        if _wrong_password(wlan):
             return False  # trying again cannot help
     print("WiFi: not connected after %d tries; the device loop keeps its readings and retries" % tries)
     return False
