@@ -128,6 +128,7 @@ def measure(server, mpy, wasm32_port):
 
     row(".mpy size", mpy.stat().st_size, None, "bytes")
     kept, in_place = "__import__('mp_import').kept()", "__import__('mp_import').kept_in_place(%r)"
+    imports = "__import__('m2x_micro') and 'ok'"
     importer, romfs = ROOT / "bench" / "mp_import.py", build_romfs(mpy)
     row("heap kept after import, .py", int(micropython(server, kept, [bench] + source)), None, "bytes")
     row("heap kept after import, .mpy", int(micropython(server, kept, ours)), None, "bytes")
@@ -136,10 +137,11 @@ def measure(server, mpy, wasm32_port):
         None, "bytes")
     row("heap kept after import, .mpy in place (ROMFS, 32-bit)",
         int(on_32_bit(wasm32_port, in_place % ("/bench/" + romfs.name), romfs, importer)), None, "bytes")
-    row("smallest heap to import, .py / .mpy", "%d / %d" % (smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", source),
-                                                        smallest_heap_kb(server, "__import__('m2x_micro') and 'ok'", ours)), None, "KiB")
+    row("smallest heap to import, .py / .mpy",
+        "%d / %d" % (smallest_heap_kb(server, imports, source), smallest_heap_kb(server, imports, ours)), None, "KiB")
     row("smallest heap for the demo scenario", smallest_heap_kb(server, m2x + "scenario()", ours),
         smallest_heap_kb(server, base + "scenario()", [bench]), "KiB (-X heapsize)")
+
     def best_rates(code, count):
         # Rates vary with the machine's load: the best of three runs, ours and the baseline's
         # taking turns, so that both see the same conditions.

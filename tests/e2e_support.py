@@ -1,9 +1,8 @@
 """What the end-to-end suite (tests/e2e/) needs around a running m2x_server."""
-import ast
 import contextlib
 import socket
 
-from micropython_tools import ROOT
+from micropython_tools import ROOT, defined_tests
 
 E2E = ROOT / "tests" / "e2e"
 SUITE_MODULES = ["e2e_account", "e2e_devices", "e2e_groups"]
@@ -11,11 +10,7 @@ SUITE_MODULES = ["e2e_account", "e2e_devices", "e2e_groups"]
 
 def suite_tests():
     """(module, test name) of every end-to-end test."""
-    found = []
-    for module in SUITE_MODULES:
-        tree = ast.parse((E2E / (module + ".py")).read_text())
-        found += [(module, n.name) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
-    return found
+    return [(module, name) for module in SUITE_MODULES for name in defined_tests(E2E / (module + ".py"))]
 
 
 @contextlib.contextmanager

@@ -26,9 +26,7 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # the in-process server imports m2x_server from this checkout
-    sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parent.parent  # pytest.ini puts it on sys.path, for the in-process server
 MASTER = object()  # request(key=MASTER): send the server's current master key
 START_TIMEOUT = 20
 

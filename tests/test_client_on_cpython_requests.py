@@ -2,44 +2,38 @@
 # is the transport. Its errors wrap the socket's, and repeat the URL in their messages.
 import copy
 import errno
-import socket
 
 import pytest
 import requests
 
 import m2x_micro
+from e2e_support import dead_ends
 
 KEY = "0123456789abcdef0123456789abcdef"
 SECRET_ID = "fedcba9876543210fedcba9876543210"
 
 
 @pytest.fixture
-def silent_port():
-    """A port that accepts connections and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
-        yield listener.getsockname()[1]
+def dead_urls():
+    """(URL nothing listens on, URL that accepts connections and never answers)."""
+    with dead_ends() as urls:
+        yield urls
 
 
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def client(url, timeout=10):
+    return m2x_micro.M2XClient(KEY, url, timeout=timeout, transport=requests)
 
 
-def client(port, timeout=10):
-    return m2x_micro.M2XClient(KEY, "http://127.0.0.1:%d" % port, timeout=timeout, transport=requests)
-
-
-def test_refused_connection_gives_its_errno_and_keeps_the_key_out():
-    e = pytest.raises(m2x_micro.NetworkError, client(closed_port()).key, SECRET_ID).value
+def test_refused_connection_gives_its_errno_and_keeps_the_key_out(dead_urls):
+    closed_url, _ = dead_urls
+    e = pytest.raises(m2x_micro.NetworkError, client(closed_url).key, SECRET_ID).value
     assert e.errno == errno.ECONNREFUSED
     assert "/keys/" in str(e) and SECRET_ID not in str(e) and KEY not in str(e)
 
 
-def test_timeout_gives_etimedout(silent_port):
-    e = pytest.raises(m2x_micro.NetworkError, client(silent_port, timeout=0.3).status).value
+def test_timeout_gives_etimedout(dead_urls):
+    _, silent_url = dead_urls
+    e = pytest.raises(m2x_micro.NetworkError, client(silent_url, timeout=0.3).status).value
     assert e.errno == errno.ETIMEDOUT
 
 

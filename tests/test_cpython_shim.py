@@ -2,7 +2,6 @@
 # response attributes, same failures. Exercised over real loopback sockets.
 import errno
 import http.server
-import socket
 import sys
 import threading
 import time
@@ -11,10 +10,8 @@ import pytest
 
 import cpython_shim
 import m2x_micro
-from micropython_tools import ROOT
-
-sys.path.insert(0, str(ROOT / "cpython_shim"))
-import urequests  # noqa: E402  the shim, found first on the path
+from cpython_shim import urequests
+from e2e_support import dead_ends
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -106,23 +103,15 @@ def test_device_failures_are_reproduced(base_url):
 
 
 def test_network_failures_are_oserrors_with_errno(base_url):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free_port = s.getsockname()[1]
-    with pytest.raises(OSError) as refused:
-        urequests.get("http://127.0.0.1:%d/" % free_port, timeout=2)
+    with dead_ends() as (closed_url, _), pytest.raises(OSError) as refused:
+        urequests.get(closed_url + "/", timeout=2)
     assert refused.value.errno == errno.ECONNREFUSED
     with pytest.raises(OSError) as slow:
         urequests.get(base_url + "/slow", timeout=0.3)
     assert slow.value.errno == errno.ETIMEDOUT
 
 
-def test_install_makes_m2x_micro_use_the_shim():
-    saved = sys.modules.get("urequests")
-    try:
-        sys.modules.pop("urequests", None)
-        shim = cpython_shim.install()
-        assert m2x_micro.M2XClient("k", "http://127.0.0.1:1")._http is shim
-    finally:
-        if saved is not None:
-            sys.modules["urequests"] = saved
+def test_install_makes_m2x_micro_use_the_shim(monkeypatch):
+    monkeypatch.setitem(sys.modules, "urequests", None)  # `import urequests` fails until install(); undone after
+    shim = cpython_shim.install()
+    assert m2x_micro.M2XClient("k", "http://127.0.0.1:1")._http is shim

@@ -102,12 +102,10 @@ def _post(device, stream, readings):
     try:
         device.post_updates(values={stream: [{"timestamp": format_iso8601(ms), "value": v} for ms, v in readings]})
         return True
-    except HTTPError as e:
-        if 400 <= e.status < 500 and e.status not in (408, 429):  # retrying cannot help
+    except M2XError as e:
+        if isinstance(e, HTTPError) and 400 <= e.status < 500 and e.status not in (408, 429):  # retrying cannot help
             print("dropped %d readings: %s %s" % (len(readings), e, e.errors))
             return True
-        print("will retry %d readings: %s" % (len(readings), e))
-    except M2XError as e:
         print("will retry %d readings: %s" % (len(readings), e))
     return False
 

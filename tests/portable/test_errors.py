@@ -14,6 +14,10 @@ def device_of(client):
     return m2x_micro.Device(client, {"id": "d1", "name": "dev"})
 
 
+def stream_of(client):
+    return m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
+
+
 def test_http_errors_carry_status_message_and_errors():
     http = FakeHTTP()
     http.reply(422, {"message": "Validation Failed", "errors": {"name": ["not_present"]}})
@@ -141,8 +145,7 @@ def test_empty_names_refused_before_sending():
 def test_bad_values_refused_before_sending():
     http = FakeHTTP()
     client = client_with(http)
-    stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
-    device = device_of(client)
+    stream, device = stream_of(client), device_of(client)
     for bad in (float("nan"), float("inf"), -float("inf")):
         raises(ValueError, stream.add_value, bad)
         raises(ValueError, stream.post_values, [{"value": 1}, {"value": bad}])
@@ -160,8 +163,7 @@ def test_bad_values_refused_before_sending():
 def test_bad_timestamps_refused_before_sending():
     http = FakeHTTP()
     client = client_with(http)
-    stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
-    device = device_of(client)
+    stream, device = stream_of(client), device_of(client)
     raises(ValueError, stream.add_value, 1, "2015-02-30T00:00:00Z")
     raises(ValueError, stream.post_values, [{"value": 1, "timestamp": "soon"}])
     raises(ValueError, stream.delete_values, "2015-01-01T00:00:00Z", "not a time")

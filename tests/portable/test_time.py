@@ -20,7 +20,6 @@ class FakeTimeWithoutNs:
         return (self.unix_ms - self.shift_ms) // 1000
 
 
-
 class FakeTime(FakeTimeWithoutNs):
     def time_ns(self):
         return (self.unix_ms - self.shift_ms) * 1000000
@@ -99,8 +98,8 @@ def test_seconds_on_the_2000_epoch():
     on_clock(FakeTime(2000, INSTANT_MS), check)
 
 
-def new_client():
-    return m2x_micro.M2XClient("k", "http://m2x.test", transport=FakeHTTP())
+def new_client(http=None):
+    return m2x_micro.M2XClient("k", "http://m2x.test", transport=http or FakeHTTP())
 
 
 def test_now_on_both_epochs_with_and_without_time_ns():
@@ -146,7 +145,7 @@ def test_sync_time_puts_library_stamps_in_server_time():
     http = FakeHTTP()
     server_ms = INSTANT_MS + 3600 * 1000  # the server is an hour ahead of the board
     http.reply(200, {"seconds": server_ms // 1000, "millis": server_ms, "iso8601": m2x_micro.format_iso8601(server_ms)})
-    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+    client = new_client(http)
 
     def check():
         assert client.sync_time() == 3600 * 1000
@@ -160,7 +159,7 @@ def test_sync_time_puts_library_stamps_in_server_time():
 
 def test_values_without_timestamp_get_the_corrected_clock():
     http = FakeHTTP().reply(202, {"status": "accepted"})
-    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+    client = new_client(http)
     client.clock_offset = 1000
     stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
     on_clock(FakeTime(2000, INSTANT_MS), lambda: stream.post_values([{"value": 1}]))
@@ -187,7 +186,7 @@ def test_sync_time_can_set_the_rtc():
     import sys
     http = FakeHTTP()
     http.reply(200, {"seconds": INSTANT_MS // 1000, "millis": INSTANT_MS, "iso8601": INSTANT})
-    client = m2x_micro.M2XClient("k", "http://m2x.test", transport=http)
+    client = new_client(http)
     machine = FakeMachine()
     saved = sys.modules.get("machine")
     sys.modules["machine"] = machine
