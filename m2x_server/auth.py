@@ -19,8 +19,6 @@ class Credential:
     """The key a request was made with."""
 
     def __init__(self, row):
-        self.row = row
-        self.secret = row["key"]
         self.device_id = row["device_id"]
         self.stream = row["stream"]
         self.distribution_id = row["distribution_id"]

@@ -5,7 +5,6 @@ HTTP/1.1 connections stay open; HTTP/1.0 ones close after the answer, as MicroPy
 requests reads the body until the server closes.
 """
 
-import json
 import re
 import socket
 import ssl
@@ -21,7 +20,7 @@ from .errors import ApiError, BadRequest, PayloadTooLarge
 from .params import parse_query
 from .resources.keys import ensure_primary_master_key, primary_master_key
 from .routes import ROUTES
-from .storage import Database
+from .storage import Database, to_json
 from .timefmt import now_ms
 
 MAX_BODY = 1024 * 1024
@@ -164,7 +163,7 @@ def _encode(body):
         return b""
     if isinstance(body, str):
         return body.encode("utf-8")
-    return json.dumps(body, separators=(",", ":")).encode("utf-8")
+    return to_json(body).encode("utf-8")
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -4,11 +4,10 @@ import json
 
 from .. import records
 from ..app import created, no_content, ok
-from ..paging import order_by, paginate
 from ..params import MISSING, pick
 from ..storage import new_id, to_json
 from ..timefmt import format_ms
-from .devices import SORT_COLUMNS, device_json
+from .devices import paginate_devices
 from .keys import insert_primary_key
 
 
@@ -103,14 +102,9 @@ def delete_collection(ctx):
 
 def list_devices(ctx):
     """The devices added to this collection itself."""
-    order = order_by(ctx, SORT_COLUMNS, "created")
-    ctx.params.check()
-    rows = ctx.query(
-        "SELECT * FROM devices WHERE id IN (SELECT device_id FROM collection_devices WHERE collection_id = ?)"
-        " ORDER BY %s" % order,
-        (ctx.target["id"],),
+    return paginate_devices(
+        ctx, "id IN (SELECT device_id FROM collection_devices WHERE collection_id = ?)", (ctx.target["id"],)
     )
-    return paginate(ctx, "devices", rows, device_json)
 
 
 def add_device(ctx):

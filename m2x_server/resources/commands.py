@@ -38,13 +38,13 @@ def _target_devices(ctx, targets):
     p = ctx.params
     if set(targets) - {"devices"}:
         p.fail("targets", "only 'devices' targets are supported")
-    device_ids = Params(targets).string_list("devices") or []
+    device_ids = list(dict.fromkeys(Params(targets).string_list("devices") or []))
     if not device_ids:
         p.fail("targets", "devices not_present")
-    for device_id in dict.fromkeys(device_ids):
+    for device_id in device_ids:
         if not ctx.query_one("SELECT 1 FROM devices WHERE id = ?", (device_id,)):
             p.fail("targets", "device %s not found" % device_id)
-    return list(dict.fromkeys(device_ids))
+    return device_ids
 
 
 def _filters(ctx, column_prefix=""):
@@ -141,8 +141,7 @@ def _update_delivery(ctx, fields):
 
 
 def get_device_command(ctx):
-    """The command with its data; the first view marks it received."""
-    _delivery(ctx)
+    """The command with its data; the first view marks it received (404 if the device has none)."""
     _update_delivery(ctx, {})
     return ok(device_command_json(ctx, _delivery(ctx), detail=True))
 

@@ -67,8 +67,9 @@ def device_fields(p, required):
 
 def check_serial_free(ctx, serial, device_id=None):
     """Serials are unique across the account (records a 422 on the params), "" included."""
-    taken = ctx.query_one("SELECT 1 FROM devices WHERE serial = ? AND id IS NOT ?", (serial, device_id))
-    if serial is not None and taken:
+    if serial is None:
+        return
+    if ctx.query_one("SELECT 1 FROM devices WHERE serial = ? AND id IS NOT ?", (serial, device_id)):
         ctx.params.fail("serial", "taken")
 
 
@@ -232,6 +233,14 @@ def _matching_devices(ctx, extra_where=""):
     ctx.params.check()
     rows = ctx.query("SELECT * FROM devices WHERE %s%s ORDER BY %s" % (where, extra_where, order), args)
     return [row for row in rows if all(predicate(row) for predicate in predicates)]
+
+
+def paginate_devices(ctx, where, args=()):
+    """200 with one page of the devices matching `where`, in the request's sort and dir."""
+    order = order_by(ctx, SORT_COLUMNS, "created")
+    ctx.params.check()
+    rows = ctx.query("SELECT * FROM devices WHERE %s ORDER BY %s" % (where, order), args)
+    return paginate(ctx, "devices", rows, device_json)
 
 
 def list_devices(ctx):

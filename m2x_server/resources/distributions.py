@@ -7,7 +7,7 @@ from ..app import created, no_content, ok
 from ..paging import order_by, paginate
 from ..storage import new_id, to_json
 from ..timefmt import format_ms
-from .devices import SORT_COLUMNS, check_serial_free, device_fields, device_json, insert_device
+from .devices import check_serial_free, device_fields, device_json, insert_device, paginate_devices
 from .keys import insert_primary_key
 
 
@@ -75,10 +75,7 @@ def delete_distribution(ctx):
 
 
 def list_devices(ctx):
-    order = order_by(ctx, SORT_COLUMNS, "created")
-    ctx.params.check()
-    rows = ctx.query("SELECT * FROM devices WHERE distribution_id = ? ORDER BY %s" % order, (ctx.target["id"],))
-    return paginate(ctx, "devices", rows, device_json)
+    return paginate_devices(ctx, "distribution_id = ?", (ctx.target["id"],))
 
 
 def add_device(ctx):

@@ -144,16 +144,21 @@ def _scope(ctx):
         table = name + "s"
         if not ctx.query_one("SELECT 1 FROM %s WHERE id = ?" % table, (value,)):
             p.fail(name, "not_found")
-    if stream and not given.get("device"):
-        p.fail("stream", "needs a device")
-    elif stream and not ctx.query_one(
-        "SELECT 1 FROM streams WHERE device_id = ? AND name = ?", (given["device"], stream)
-    ):
-        p.fail("stream", "not_found")
+    _check_stream(ctx, stream, given.get("device"))
     columns = {name + "_id": value for name, value in given.items()}
     if stream:
         columns["stream"] = stream
     return columns
+
+
+def _check_stream(ctx, stream, device_id):
+    """A key's stream must be a stream of the key's device (a 422 on the params if not)."""
+    if not stream:
+        return
+    if not device_id:
+        ctx.params.fail("stream", "needs a device")
+    elif not ctx.query_one("SELECT 1 FROM streams WHERE device_id = ? AND name = ?", (device_id, stream)):
+        ctx.params.fail("stream", "not_found")
 
 
 def create_key(ctx):
@@ -184,21 +189,12 @@ def update_key(ctx):
     p = ctx.params
     fields = _common_fields(p, required=True)
     stream = p.string("stream", nullable=True)
-    if stream and not row["device_id"]:
-        p.fail("stream", "needs a device")
-    elif stream and not ctx.query_one(
-        "SELECT 1 FROM streams WHERE device_id = ? AND name = ?", (row["device_id"], stream)
-    ):
-        p.fail("stream", "not_found")
+    _check_stream(ctx, stream, row["device_id"])
     p.check()
     if stream is not MISSING:
         fields["stream"] = stream
     fields["permissions"] = to_json(fields["permissions"])
-    assignments = ", ".join("%s = ?" % column for column in fields)
-    ctx.execute(
-        "UPDATE keys SET %s, updated = ? WHERE id = ?" % assignments,
-        list(fields.values()) + [ctx.now, row["id"]],
-    )
+    records.update_fields(ctx, "keys", row["id"], fields)
     return no_content()
 
 

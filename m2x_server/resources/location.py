@@ -43,10 +43,11 @@ def parse_location(data):
     return fields
 
 
-def store_waypoint(ctx, device_id, fields, default_ms):
+def store_waypoint(ctx, device_id, fields):
+    """Insert or replace the waypoint at fields["ts"]; without one, at the server's time."""
     ts = fields.get("ts")
     if ts is None:
-        ts = first_free_ms(ctx, "SELECT 1 FROM waypoints WHERE device_id = ? AND ts = ?", (device_id,), default_ms)
+        ts = first_free_ms(ctx, "SELECT 1 FROM waypoints WHERE device_id = ? AND ts = ?", (device_id,), ctx.now)
     ctx.execute(
         "INSERT INTO waypoints (device_id, ts, name, latitude, longitude, elevation) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (device_id, ts) DO UPDATE SET name = excluded.name, latitude = excluded.latitude,"
@@ -62,7 +63,7 @@ def get_location(ctx):
 
 def update_location(ctx):
     fields = parse_location(ctx.params.data)
-    store_waypoint(ctx, ctx.device["id"], fields, ctx.now)
+    store_waypoint(ctx, ctx.device["id"], fields)
     return accepted()
 
 

@@ -76,31 +76,32 @@ def device_streams(ctx, names=None):
 
 def post_update(ctx):
     """POST /update: one timestamp, one value per stream, optionally a location."""
-    p = ctx.params
-    ts = p.timestamp("timestamp")
-    values = p.mapping("values", required=True)
-    location = p.mapping("location")
-    p.check()
-    streams = device_streams(ctx, list(values))
-    if not values:
-        p.fail("values", "not_present")
-    entries = {
-        name: parse_entry(p, name, stream_type, {"value": values[name]})
-        for name, stream_type in streams.items()
-    }
-    fields = parse_location(location) if location else None
-    p.check()
-    for name, (value, _) in entries.items():
-        store_value(ctx, ctx.device["id"], name, value, None if ts is MISSING else ts)
-    if fields:
-        if ts is not MISSING:
-            fields.setdefault("ts", ts)
-        store_waypoint(ctx, ctx.device["id"], fields, ctx.now)
-    return accepted()
+    ts = ctx.params.timestamp("timestamp")
+    return _write_updates(ctx, _one_value, None if ts is MISSING else ts)
 
 
 def post_updates(ctx):
     """POST /updates: lists of timestamped values per stream, optionally a location."""
+    return _write_updates(ctx, _value_list)
+
+
+def _one_value(p, name, stream_type, raw):
+    return [parse_entry(p, name, stream_type, {"value": raw})]
+
+
+def _value_list(p, name, stream_type, raw):
+    if not isinstance(raw, list) or not raw:
+        p.fail(name, "must be a non-empty list of values")
+        return []
+    return [parse_entry(p, name, stream_type, entry) for entry in raw]
+
+
+def _write_updates(ctx, parse_stream, ts=None):
+    """{"values": {stream: ...}, "location"?: {...}}, all or nothing; 422s name the stream.
+
+    parse_stream(params, name, type, what was sent for it) gives the stream's (value, ts)
+    entries; `ts` stands in for an entry's or the location's missing timestamp.
+    """
     p = ctx.params
     values = p.mapping("values", required=True)
     location = p.mapping("location")
@@ -108,19 +109,19 @@ def post_updates(ctx):
     streams = device_streams(ctx, list(values))
     if not values:
         p.fail("values", "not_present")
-    writes = []
-    for name, stream_type in streams.items():
-        entries = values[name]
-        if not isinstance(entries, list) or not entries:
-            p.fail(name, "must be a non-empty list of values")
-            continue
-        writes.extend((name, parse_entry(p, name, stream_type, entry)) for entry in entries)
+    writes = [
+        (name, entry)
+        for name, stream_type in streams.items()
+        for entry in parse_stream(p, name, stream_type, values[name])
+    ]
     fields = parse_location(location) if location else None
     p.check()
-    for name, (value, ts) in writes:
-        store_value(ctx, ctx.device["id"], name, value, ts)
+    for name, (value, entry_ts) in writes:
+        store_value(ctx, ctx.device["id"], name, value, ts if entry_ts is None else entry_ts)
     if fields:
-        store_waypoint(ctx, ctx.device["id"], fields, ctx.now)
+        if ts is not None:
+            fields.setdefault("ts", ts)
+        store_waypoint(ctx, ctx.device["id"], fields)
     return accepted()
 
 
