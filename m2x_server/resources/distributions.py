@@ -82,8 +82,9 @@ def add_device(ctx):
     """A new device with this serial; unnamed fields come from the distribution."""
     distribution = ctx.target
     p = ctx.params
-    p.string("serial", required=True)
     fields = device_fields(p, required=False)
+    if not (fields.get("serial") or "").strip() and "serial" not in p.errors:  # required here
+        p.fail("serial", "not_present")
     check_serial_free(ctx, fields.get("serial"))
     p.check()
     for name in ("name", "visibility", "description"):

@@ -72,6 +72,8 @@ def test_add_device_to_distribution_needs_a_new_serial(api):
     distribution = create_distribution(api)
     path = "/distributions/%s/devices" % distribution["id"]
     assert api.call("POST", path, 422, json={}).json()["errors"] == {"serial": ["not_present"]}
+    assert api.call("POST", path, 422, json={"serial": " "}).json()["errors"] == {"serial": ["not_present"]}
+    assert api.call("POST", path, 422, json={"serial": ["s1"]}).json()["errors"] == {"serial": ["not_a_string"]}
     api.call("POST", path, 201, json={"serial": "s1"})
     assert api.call("POST", path, 422, json={"serial": "s1"}).json()["errors"] == {"serial": ["taken"]}
 
