@@ -4,13 +4,15 @@ Put this folder first on sys.path (or PYTHONPATH) and `import urequests` behaves
 board: the same arguments, the same response attributes, the same exception types.
 Anything the device's urequests would not accept raises here too, so a desktop test
 fails where the board would fail:
-- request(method, url, data=None, json=None, headers=None, timeout=None): no params=,
-  no session, no verify=; only http:// and https:// URLs.
+- request(method, url, data=None, json=None, headers=None, stream=None, timeout=None): no
+  params=, no session, no verify=; only http:// and https:// URLs.
 - header names and values must be str; data must be bytes (a str is accepted only when
-  it is ASCII: the device counts Content-Length in characters).
+  it is ASCII: the device counts Content-Length in characters) or a generator of bytes,
+  sent as it comes with the caller's Content-Length header, else chunked.
 - a response has status_code, reason (bytes), headers (a plain dict with the server's
-  casing), content, text, json() and close(); no ok, raise_for_status(), iter_content()
-  or `with`. Its body cannot be read after close(), as on the device.
+  casing), raw (read(n): at most n bytes of the body, what has arrived), content, text,
+  json() and close(); no ok, raise_for_status(), iter_content() or `with`. Its body
+  cannot be read after close(), as on the device.
 - a chunked response raises ValueError (released firmware's requests 0.10 cannot read
   one); a non-2xx answer with a Location header raises NotImplementedError, as there.
 - network failures are OSError carrying the errno MicroPython would give
@@ -28,20 +30,33 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class Response:
-    def __init__(self, status_code, reason, headers, content):
+    """The device's response: the body is read from .raw when first asked for, and not
+    after close()."""
+
+    def __init__(self, status_code, reason, headers, raw):
         self.status_code = status_code
         self.reason = reason
         self.headers = headers
         self.encoding = "utf-8"
-        self._content = content
+        self.raw = raw
+        self._content = None
 
     def close(self):
+        if self.raw is not None:
+            self.raw.close()
+        self.raw = None
         self._content = None
 
     @property
     def content(self):
         if self._content is None:
-            raise AttributeError("'NoneType' object has no attribute 'read' (response closed)")
+            if self.raw is None:
+                raise AttributeError("'NoneType' object has no attribute 'read' (response closed)")
+            try:
+                content = self.raw.read()
+            finally:
+                self.close()
+            self._content = content
         return self._content
 
     @property
@@ -52,15 +67,50 @@ class Response:
         return _json.loads(self.content)
 
 
+class _Body:
+    """response.raw as on the device: read(n) returns what has arrived, up to n bytes
+    (one socket read, so a slow server cannot hold a small read for long), and network
+    failures are OSError."""
+
+    def __init__(self, answer):
+        self._answer = answer
+
+    def read(self, n=-1):
+        try:
+            if n is None or n < 0:
+                return self._answer.raw.read()
+            return self._answer.raw.read1(n)
+        except (_requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise _os_error(exc) from exc
+
+    def close(self):
+        self._answer.close()
+
+
+class _Sized:
+    """A generator body with the caller's Content-Length: sent as it is, not chunked,
+    as the device's requests does."""
+
+    def __init__(self, chunks, length):
+        self._chunks = chunks
+        self._length = length
+
+    def __iter__(self):
+        return iter(self._chunks)
+
+    def __len__(self):
+        return self._length
+
+
 def _check_arguments(url, data, headers, timeout):
     if url.split("/", 1)[0] not in ("http:", "https:"):
         raise ValueError("Unsupported protocol: " + url.split("/", 1)[0])
     for name, value in (headers or {}).items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError("header %r: names and values must be str" % (name,))
-    if data is not None and not isinstance(data, (bytes, bytearray)):
+    if data is not None and not isinstance(data, (bytes, bytearray)) and not hasattr(data, "__next__"):
         if not isinstance(data, str):
-            raise TypeError("data must be bytes, not %s" % type(data).__name__)
+            raise TypeError("data must be bytes or a generator of bytes, not %s" % type(data).__name__)
         if not data.isascii():
             raise ValueError("non-ASCII str data: the device would send a wrong Content-Length")
     if timeout is not None and not isinstance(timeout, (int, float)):
@@ -81,7 +131,9 @@ def _os_error(exc):
     return OSError(errno.EIO, str(exc))
 
 
-def request(method, url, data=None, json=None, headers=None, timeout=None):
+def request(method, url, data=None, json=None, headers=None, stream=None, timeout=None):
+    # stream= is accepted and changes nothing, as on the device: the body is always read
+    # from .raw when asked for.
     _check_arguments(url, data, headers, timeout)
     if json is not None:
         if data is not None:
@@ -89,17 +141,32 @@ def request(method, url, data=None, json=None, headers=None, timeout=None):
         data = _json.dumps(json).encode()
         headers = dict(headers or {})
         headers.setdefault("Content-Type", "application/json")
+    length = _header(headers, "content-length")
+    if hasattr(data, "__next__") and length is not None:
+        data = _Sized(data, int(length))
     try:
-        answer = _requests.request(method, url, data=data, headers=headers, timeout=timeout, verify=False)
+        answer = _requests.request(method, url, data=data, headers=headers, timeout=timeout, verify=False,
+                                   stream=True)
     except _requests.RequestException as exc:
         raise _os_error(exc) from exc
     raw_headers = dict(answer.headers)
-    if any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in raw_headers.items()):
-        raise ValueError("Unsupported Transfer-Encoding: chunked")
-    if not 200 <= answer.status_code <= 299 and answer.status_code not in _REDIRECTS:
-        if any(k.lower() == "location" for k in raw_headers):
-            raise NotImplementedError("Redirect %d not yet supported" % answer.status_code)
-    return Response(answer.status_code, (answer.reason or "").encode(), raw_headers, answer.content)
+    refusal = None
+    if "chunked" in (_header(raw_headers, "transfer-encoding") or "").lower():
+        refusal = ValueError("Unsupported Transfer-Encoding: chunked")
+    elif not 200 <= answer.status_code <= 299 and answer.status_code not in _REDIRECTS:
+        if _header(raw_headers, "location") is not None:
+            refusal = NotImplementedError("Redirect %d not yet supported" % answer.status_code)
+    if refusal:
+        answer.close()
+        raise refusal
+    return Response(answer.status_code, (answer.reason or "").encode(), raw_headers, _Body(answer))
+
+
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def head(url, **kw):

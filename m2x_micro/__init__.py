@@ -41,6 +41,15 @@ def _epoch_offset():
     return 946684800 if time.gmtime(0)[0] == 2000 else 0  # 2000-01-01 (ESP32 and friends)
 
 
+def _elapsed_ms(start):
+    # ms since start on a monotonic clock (_elapsed_ms(0) is a start): MicroPython's ticks,
+    # which wrap (hence ticks_diff), or CPython's monotonic clock. Deadlines use it.
+    try:
+        return time.ticks_diff(time.ticks_ms(), start)
+    except AttributeError:
+        return time.monotonic_ns() // 1000000 - start
+
+
 def _local_now_ms():
     # Unix milliseconds by this machine's clock.
     try:
@@ -260,7 +269,8 @@ def _header(headers, name):
 # - the `{name}`s of the path, then the arguments, are the method's parameters in that
 #   order, given by position or by name; a path part is an id (checked and quoted);
 # - an argument is a parameter of the API: `?` marks an optional one, `start:from` one that
-#   the method calls start and the API calls from, and `*` one dict that is all of them (or
+#   the method calls start and the API calls from, `timestamp+` the stamp of a write,
+#   now by timestamp() when not given, and `*` one dict that is all of them (or
 #   the keyword arguments); with the keyword arguments they make the query of a GET or the
 #   JSON body of any other verb;
 # - result: `-` the API answer as it is, `int`, a handle class, or `[Class]` a list
@@ -313,9 +323,11 @@ class _Routed:
                 if not isinstance(params, dict):
                     raise TypeError(name + "() takes a dict")
                 continue
-            names = arg.rstrip("?").split(":")  # the method's name, the API's name
-            if args or names[0] in params or arg[-1] != "?":
+            names = arg.rstrip("?+").split(":")  # the method's name, the API's name
+            if args or names[0] in params or arg[-1] not in "?+":
                 params[names[-1]] = take(names[0])
+            elif arg[-1] == "+":  # a write's stamp: ours, never the server's (see timestamp)
+                params[names[-1]] = self.client.timestamp()
         if args:
             raise TypeError(name + "() takes fewer arguments")
         if result != "=":
@@ -356,7 +368,7 @@ job GET /jobs/{id} Job""",)
 
     ENDPOINT = "https://api-m2x.att.com"
 
-    def __init__(self, key, endpoint=ENDPOINT, timeout=10, transport=None):
+    def __init__(self, key, endpoint=ENDPOINT, timeout=10, transport=None, max_body=16384):
         if key is not None:
             _check_id(key, "key")
             for char in key:  # a header value: no line breaks (and not echoed)
@@ -371,8 +383,11 @@ job GET /jobs/{id} Job""",)
         self.client = self
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
+        self.max_body = max_body  # bytes of a 2xx answer read at most
         self.clock_offset = 0  # server minus local clock, in ms (see sync_time)
-        self._last_stamp = 0  # the last timestamp() made, Unix ms
+        self._last_stamp = 0  # the last stamp_ms() made, Unix ms: stamps only go up
+        self._synced = False
+        self.early_correction = None  # set by a sync_time() while the clock was not known
         self.pagination = {}  # total, pages, limit, current_page of the last list read
         self._key = key
         self._http = transport or self._transport()
@@ -396,22 +411,33 @@ job GET /jobs/{id} Job""",)
             import requests
             return requests
 
-    # HTTP: one request, the response closed in finally, failures as our own errors.
-    def request(self, method, path, query=None, body=None, location_as=None):
-        """The decoded answer. location_as: the answer (a dict, {} when empty) gets under
-        that name the last part of the Location header, the id of what the request made."""
+    # HTTP: one request, bounded in time and memory, the response closed in finally,
+    # failures as our own errors.
+    def request(self, method, path, query=None, body=None, location_as=None, data=None, length=None):
+        """The decoded answer. body: a dict sent as JSON; or data, an iterable of bytes
+        chunks streamed with Content-Length: length. location_as: the answer (a dict, {}
+        when empty) gets under that name the last part of the Location header, the id of
+        what the request made."""
         url = self.endpoint + "/v2" + path + _query(query or {})
-        data = None if body is None else self._json(body)
+        headers = self._headers
+        start = _elapsed_ms(0)  # the start of the whole request: its timeout is for all of it
+        if body is not None:
+            data = self._json(body)
+        elif data is not None:
+            headers = dict(headers)
+            headers["Content-Length"] = str(length)
+            data = self._paced(data, start)
         try:
-            resp = self._http.request(method, url, data=data, headers=self._headers, timeout=self.timeout)
-        except (OSError, ValueError, NotImplementedError) as e:
+            resp = self._http.request(method, url, data=data, headers=headers, timeout=self._left(start), stream=True)
+        except (OSError, ValueError, NotImplementedError, MemoryError) as e:
             # NotImplementedError: requests 0.10 on an error answer that has a Location header
             raise self._network_error(method, path, e)
         try:
+            self._left(start)
             status = resp.status_code
-            content = resp.content
             headers = getattr(resp, "headers", None)
-        except (OSError, ValueError) as e:
+            content = self._read(resp.raw, status, headers, start)
+        except (OSError, ValueError, MemoryError) as e:
             raise self._network_error(method, path, e)
         finally:
             resp.close()
@@ -422,6 +448,51 @@ job GET /jobs/{id} Job""",)
             if location:
                 result[location_as] = location.rsplit("/", 1)[-1]
         return result
+
+    def _left(self, start):
+        # Seconds left of the request's timeout; past it, the error a socket would raise.
+        left = self.timeout - _elapsed_ms(start) / 1000
+        if left <= 0:
+            import errno
+            raise OSError(errno.ETIMEDOUT, "ETIMEDOUT")
+        return left
+
+    def _paced(self, chunks, start):
+        # The caller's chunks, each sent only while the request has time left.
+        for chunk in chunks:
+            self._left(start)
+            yield chunk
+
+    def _read(self, raw, status, headers, start):
+        # The body as a bytearray: a 2xx one up to max_body (else an M2XError), an error
+        # one only as far as its message needs. Read in small pieces, each only while the
+        # request has time left, so a server dripping its answer cannot hold us.
+        ok = 200 <= status < 300
+        cap = self.max_body if ok else 2048
+        size = _header(headers, "content-length")
+        size = int(size) if size and size.isdigit() else -1
+        if ok and size > cap:
+            raise M2XError("HTTP %d with a %d-byte answer, over max_body=%d" % (status, size, cap))
+        body = bytearray(min(size, cap) if size >= 0 else 0)  # one allocation when the size is known
+        got = 0
+        # What has arrived, not a full buffer: a MicroPython socket's read() waits for all it
+        # was asked for (requests 0.10's raw is the socket); read1 is CPython's. Other raws
+        # (requests 1.x, TLS) are read in small pieces.
+        read = getattr(raw, "recv", None) or getattr(raw, "read1", None)
+        piece = 512 if read else 64
+        read = read or raw.read
+        while got < cap and got != size:
+            self._left(start)
+            chunk = read(min(piece, cap - got))
+            if not chunk:
+                if got < size:
+                    raise ValueError("the answer ended after %d of %d bytes" % (got, size))
+                break
+            body[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        if ok and got == cap and size < 0 and read(1):
+            raise M2XError("HTTP %d with an answer over max_body=%d bytes" % (status, cap))
+        return body
 
     @staticmethod
     def _json(body):
@@ -437,25 +508,32 @@ job GET /jobs/{id} Job""",)
     def _decode(self, status, content, headers):
         if status == 204 or (not content and 200 <= status < 300):
             return None
-        try:
-            text = content.decode()
-        except ValueError:  # not UTF-8: some proxy's page
-            text = "(a body that is not UTF-8)"
         if 200 <= status < 300 and "json" not in (_header(headers, "content-type") or "json"):
-            return text
+            return self._text(content)
         try:
-            body = json.loads(text)
+            body = json.loads(content)  # from the bytes read: no text copy
         except ValueError:
+            body = None
+        except MemoryError:
+            if 200 <= status < 300:
+                raise M2XError("HTTP %d with an answer too large for the heap" % status)
             body = None
         if 200 <= status < 300:
             if body is None:
                 raise M2XError("HTTP %d with a body that is not JSON" % status)
             return body
         if not isinstance(body, dict):
-            body = {"message": text[:80]}
+            body = {"message": self._text(content[:80])}
         retry = _header(headers, "retry-after")
         raise HTTPError(status, self._redact(str(body.get("message") or body.get("error") or "")),
                         body.get("errors"), int(retry) if retry and retry.isdigit() else None)
+
+    @staticmethod
+    def _text(content):
+        try:
+            return bytes(content).decode()
+        except ValueError:  # not UTF-8: some proxy's page
+            return "(a body that is not UTF-8)"
 
     def _network_error(self, method, path, exc):
         text = "%s %s failed: %r" % (method, path, exc)
@@ -512,13 +590,21 @@ job GET /jobs/{id} Job""",)
         """Read /v2/time once; from then on now_ms() and timestamp() are in server time.
         With set_rtc=True also set machine.RTC where the board has one.
         Returns the correction: server time minus this machine's clock, in ms."""
+        known = self.clock_known()
         sent = _local_now_ms()
         server = self.time()["millis"]
         correction = self.clock_offset = server - (sent + _local_now_ms()) // 2
-        self._last_stamp = 0  # stamps restart from the corrected clock
+        if not known:  # what dates the stamps this boot's clock made before (see outbox)
+            self.early_correction = correction
+        self._synced = True
         if set_rtc:
             self._set_rtc()
         return correction
+
+    def clock_known(self):
+        """Whether stamps are real time: after sync_time(), or on a clock past 2010 (a
+        board's clock starts at its epoch, 2000 or 1970, after power-up)."""
+        return self._synced or _local_now_ms() >= 1262304000000
 
     def _set_rtc(self):
         try:
@@ -546,8 +632,14 @@ job GET /jobs/{id} Job""",)
         return self._last_stamp
 
     def timestamp(self, ts=None):
-        """The API's ISO 8601 form of ts, or of stamp_ms() without ts."""
-        return format_iso8601(self.stamp_ms()) if ts is None else iso8601(ts)
+        """The API's ISO 8601 form of ts, or of stamp_ms() without ts: the stamp of every
+        value this client writes without one. A clock that is not known is synced first,
+        so no reading goes out with a stamp of the year 2000."""
+        if ts is not None:
+            return iso8601(ts)
+        if not self.clock_known():
+            self.sync_time()
+        return format_iso8601(self.stamp_ms())
 
     def _stamp_values(self, values):
         # [{"value": v, "timestamp"?: ts}, ...] in API form. The caller's list is left as it
@@ -645,7 +737,7 @@ class Device(Resource):
 streams GET /streams [Stream]
 stream GET /streams/{name} Stream
 location GET /location -
-update_location PUT /location -
+update_location PUT /location - timestamp+
 location_history GET /location/waypoints -
 delete_location_history DELETE /location/waypoints - start:from?
 log GET /log -
@@ -676,6 +768,8 @@ reject_command POST /commands/{id}/reject =""")
 
     def post_update(self, **params):
         """One value per stream: post_update(values={"temp": 21.5}, timestamp=...)."""
+        if params.get("timestamp") is None:
+            params["timestamp"] = self.client.timestamp()
         params = _stamped(params)
         values = params.get("values")
         if not isinstance(values, dict):
@@ -706,8 +800,8 @@ class Stream(Resource):
 values GET /values -
 sampling GET /sampling - interval
 stats GET /stats -
-add_value PUT /value - value timestamp?
-update_value PUT /value - value timestamp?
+add_value PUT /value - value timestamp+
+update_value PUT /value - value timestamp+
 delete_values DELETE /values - start:from stop:end""",)
 
     def post_values(self, values):

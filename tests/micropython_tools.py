@@ -47,3 +47,14 @@ def run_portable_tests(modules, path, heapsize=None, timeout=120):
     summary = re.search(r"^(\d+) passed, (\d+) failed$", result.stdout, re.M)
     assert summary, "the runner printed no summary"
     return int(summary.group(1)), int(summary.group(2)), result.returncode
+
+
+def compile_package(out_dir):
+    """mpy-cross every module of m2x_micro into out_dir/m2x_micro/, the folder a board gets
+    when it uses add-ons (the core alone can also go as out_dir/m2x_micro.mpy)."""
+    package = Path(out_dir) / "m2x_micro"
+    package.mkdir(parents=True, exist_ok=True)
+    for source in sorted((ROOT / "m2x_micro").glob("*.py")):
+        out = package / (source.stem + ".mpy")
+        subprocess.run([tool("mpy-cross"), "-o", str(out), str(source)], check=True, capture_output=True, text=True)
+    return package

@@ -11,7 +11,7 @@ from micropython_tools import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 import run as bench  # noqa: E402
 
-MPY_BUDGET = 12 * 1024  # bytes, the issue's target
+MPY_BUDGET = 13 * 1024  # bytes, the target of issue 8 (bounded requests raised it from 12)
 # The issue's target is 32 KiB, not met (see README). `make bench` measures 57 KiB: near
 # that size a run completes or not as the heap happens to fragment (56 failed 5 runs in 5,
 # 55 completed 5 in 5), hence the margin.

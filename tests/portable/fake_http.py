@@ -4,11 +4,25 @@
 import json
 
 
+class FakeBody:
+    """The device's response.raw: read(n) gives at most n bytes, b"" at the end."""
+
+    def __init__(self, content):
+        self.content = content
+        self.at = 0
+
+    def read(self, n):
+        chunk = self.content[self.at : self.at + n]
+        self.at += len(chunk)
+        return chunk
+
+
 class FakeResponse:
     def __init__(self, status, content, headers):
         self.status_code = status
         self.content = content
         self.headers = headers
+        self.raw = FakeBody(content)
         self.closed = False
 
     @property
@@ -29,16 +43,18 @@ class FakeHTTP:
         self.responses = []  # every response handed out, to check they were closed
 
     def reply(self, status=200, body=None, headers=None):
-        """Queue an answer: body is a dict/list (sent as JSON), a str/bytes, or None."""
+        """Queue an answer: body is a dict/list (sent as JSON), a str/bytes, or None.
+        Content-Length is given unless headers say otherwise."""
+        headers = dict(headers or {})
         if isinstance(body, (dict, list)):
             content = json.dumps(body).encode()
-            headers = dict(headers or {})
             headers.setdefault("Content-Type", "application/json")
         elif isinstance(body, str):
             content = body.encode()
         else:
             content = body or b""
-        self.replies.append((status, content, headers or {}))
+        headers.setdefault("Content-Length", str(len(content)))
+        self.replies.append((status, content, {k: v for k, v in headers.items() if v is not None}))
         return self
 
     def fail(self, exc):
@@ -46,7 +62,9 @@ class FakeHTTP:
         self.replies.append(exc)
         return self
 
-    def request(self, method, url, data=None, headers=None, timeout=None):
+    def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
+        if data is not None and not isinstance(data, (bytes, bytearray)):  # streamed: as sent
+            data = b"".join([bytes(chunk) for chunk in data])
         self.calls.append((method, url, data, headers, timeout))
         assert self.replies, "no answer queued for %s %s" % (method, url)
         answer = self.replies.pop(0)

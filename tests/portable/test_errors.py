@@ -72,22 +72,24 @@ def test_transport_valueerror_becomes_network_error():
     assert e.errno is None and "chunked" in str(e)
 
 
+class ResetWhileReading:
+    def read(self, n):
+        raise OSError(104)  # connection reset while reading the body
+
+
 class BrokenBody:
     def __init__(self):
         self.status_code = 200
         self.headers = {}
+        self.raw = ResetWhileReading()
         self.closed = False
-
-    @property
-    def content(self):
-        raise OSError(104)  # connection reset while reading the body
 
     def close(self):
         self.closed = True
 
 
 class BrokenBodyHTTP(FakeHTTP):
-    def request(self, method, url, data=None, headers=None, timeout=None):
+    def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
         self.calls.append((method, url, data, headers, timeout))
         response = BrokenBody()
         self.responses.append(response)

@@ -10,7 +10,7 @@ DEVICE = {"id": "d1", "name": "dev", "visibility": "private", "streams": {"count
 class RecyclingHTTP(FakeHTTP):
     """Answers every request alike and keeps no history, so growth is the client's."""
 
-    def request(self, method, url, data=None, headers=None, timeout=None):
+    def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
         self.replies.append((200, b'{"status":"accepted"}', {"Content-Type": "application/json"}))
         response = FakeHTTP.request(self, method, url, data, headers, timeout)
         self.calls = []

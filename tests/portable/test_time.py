@@ -1,4 +1,6 @@
 # Timestamps: formatting, parsing, and the two epochs (1970 on unix, 2000 on ESP32).
+import time as _real_time
+
 import m2x_micro
 from checks import raises
 from fake_http import FakeHTTP
@@ -18,6 +20,11 @@ class FakeTimeWithoutNs:
 
     def time(self):
         return (self.unix_ms - self.shift_ms) // 1000
+
+    def __getattr__(self, name):  # the rest (the clock that deadlines use) is the real one
+        if name == "time_ns":
+            raise AttributeError(name)
+        return getattr(_real_time, name)
 
 
 class FakeTime(FakeTimeWithoutNs):
@@ -201,3 +208,42 @@ def test_sync_time_can_set_the_rtc():
     assert machine.rtc.set_to == (2015, 6, 25, 3, 21, 6, 54, 0)
     # Our fake clock did not move, so the correction stays the server's offset.
     assert client.clock_offset == INSTANT_MS - 946684800000
+
+
+def time_answer(server_ms):
+    return {"seconds": server_ms // 1000, "millis": server_ms, "iso8601": m2x_micro.format_iso8601(server_ms)}
+
+
+UNSET_MS = 946684800000 + 42000  # an ESP32 42 s after power-up: its clock reads 2000-01-01T00:00:42
+
+
+def test_a_write_on_a_clock_not_yet_known_syncs_first_and_never_sends_a_2000_stamp():
+    http = FakeHTTP().reply(200, time_answer(INSTANT_MS)).reply(202, {"status": "accepted"})
+    client = new_client(http)
+    stream = m2x_micro.Stream(client, {"name": "t"}, "/devices/d1/streams")
+    assert not on_clock(FakeTime(2000, UNSET_MS), client.clock_known)
+    on_clock(FakeTime(2000, UNSET_MS), lambda: stream.add_value(21))
+    assert [call[:2] for call in http.calls] == [("GET", "http://m2x.test/v2/time"),
+                                                  ("PUT", "http://m2x.test/v2/devices/d1/streams/t/value")]
+    assert http.last()[3] == {"value": 21, "timestamp": INSTANT}
+    assert on_clock(FakeTime(2000, UNSET_MS), client.clock_known)
+    # What dates the stamps this boot made before it knew the time (the outbox uses it).
+    assert client.early_correction == INSTANT_MS - UNSET_MS
+
+
+def test_a_clock_that_reads_a_real_date_is_known_without_a_request():
+    client = new_client(FakeHTTP())  # nothing queued: a request would fail the test
+    assert on_clock(FakeTime(2000, INSTANT_MS), client.clock_known)
+    assert on_clock(FakeTime(1970, INSTANT_MS), client.timestamp) == INSTANT
+    assert client.early_correction is None
+
+
+def test_stamps_keep_going_up_when_sync_time_moves_the_clock_back():
+    # A clock an hour ahead stamped readings that the server holds; after the correction,
+    # a new stamp must not land on one of theirs (one value per stream and timestamp).
+    http = FakeHTTP().reply(200, time_answer(INSTANT_MS - 3600 * 1000))
+    client = new_client(http)
+    before = on_clock(FakeTime(1970, INSTANT_MS), client.stamp_ms)
+    on_clock(FakeTime(1970, INSTANT_MS), client.sync_time)
+    after = on_clock(FakeTime(1970, INSTANT_MS), client.stamp_ms)
+    assert after == before + 1, (before, after)
