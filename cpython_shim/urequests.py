@@ -94,9 +94,17 @@ class _Sized:
     def __init__(self, chunks, length):
         self._chunks = chunks
         self._length = length
+        self.sent_all = False
+        self.failure = None  # what the caller's generator raised (a deadline, say)
 
     def __iter__(self):
-        return iter(self._chunks)
+        try:
+            for chunk in self._chunks:
+                yield chunk
+        except Exception as exc:
+            self.failure = exc
+            raise
+        self.sent_all = True
 
     def __len__(self):
         return self._length
@@ -148,6 +156,12 @@ def request(method, url, data=None, json=None, headers=None, stream=None, timeou
         answer = _requests.request(method, url, data=data, headers=headers, timeout=timeout, verify=False,
                                    stream=True)
     except _requests.RequestException as exc:
+        if isinstance(data, _Sized) and data.failure is not None:
+            raise data.failure  # as the device's requests lets it through
+        if isinstance(data, _Sized) and not data.sent_all and not isinstance(exc, _requests.Timeout):
+            # urllib3 swallows the reset of a send and reports the end of the answer; the
+            # device's write fails there.
+            raise OSError(errno.ECONNRESET, "ECONNRESET") from exc
         raise _os_error(exc) from exc
     raw_headers = dict(answer.headers)
     refusal = None

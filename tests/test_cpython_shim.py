@@ -94,6 +94,21 @@ def test_data_and_json_bodies_are_sent(base_url):
     assert r.json() == {"v": 2} and r.headers["Content-Type"] == "application/json"
 
 
+def test_a_generator_body_goes_with_the_callers_content_length(base_url):
+    chunks = iter([b'{"v":', b"3}"])
+    assert urequests.put(base_url + "/echo", data=chunks, headers={"Content-Length": "7"}).content == b'{"v":3}'
+
+
+def test_what_a_generator_body_raises_comes_through_as_it_is(base_url):
+    def body():
+        yield b'{"v":'
+        raise OSError(errno.ETIMEDOUT, "ETIMEDOUT")  # the client's deadline, while sending
+
+    with pytest.raises(OSError) as caught:
+        urequests.put(base_url + "/echo", data=body(), headers={"Content-Length": "100"})
+    assert caught.value.errno == errno.ETIMEDOUT
+
+
 def test_device_failures_are_reproduced(base_url):
     with pytest.raises(ValueError):
         urequests.get(base_url + "/chunked")
