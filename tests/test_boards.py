@@ -54,10 +54,12 @@ def test_boot_retries_a_network_whose_name_says_password(tmp_path, monkeypatch):
     assert "not connected after 2 tries" in done.stdout, done.stdout
 
 
-def device_board(tmp_path, endpoint, key, device_id, rounds=4):
-    # readings a few ms apart, two to a request
-    return board(tmp_path, WIFI_SSID="home", WIFI_PASSWORD="secret", M2X_KEY=key, M2X_ENDPOINT=endpoint,
-                 DEVICE_ID=device_id, EVERY_S=0.005, BATCH=2, ROUNDS=rounds)
+def device_board(tmp_path, endpoint, key, device_id, rounds=4, **more):
+    # readings a few ms apart, delivered two at a time, an outbox on the board's "flash"
+    settings = dict(WIFI_SSID="home", WIFI_PASSWORD="secret", M2X_KEY=key, M2X_ENDPOINT=endpoint,
+                    DEVICE_ID=device_id, EVERY_S=0.005, BATCH=2, ROUNDS=rounds, OUTBOX_DIR=str(tmp_path / "outbox"))
+    settings.update(more)
+    return board(tmp_path, **settings)
 
 
 def new_device(server, stream=True):
@@ -67,30 +69,50 @@ def new_device(server, stream=True):
     return device
 
 
-def test_main_posts_batches_stamped_when_read_and_handles_commands(m2x_server, tmp_path):
+def stored_values(server, device):
+    return server.request("GET", "/v2/devices/%s/streams/temperature/values" % device["id"]).json()["values"]
+
+
+def queued(directory, endpoint="http://127.0.0.1:9"):
+    """Readings waiting in the outbox of a board's directory."""
+    code = ("from m2x_micro import M2XClient\nfrom m2x_micro.outbox import Outbox\n"
+            "print('QUEUED', Outbox(M2XClient('k', %r), 'd', %r).pending())" % (endpoint, str(directory / "outbox")))
+    done = run_micropython(["-c", code], [ROOT / "build"])
+    return int(re.search(r"QUEUED (\d+)", done.stdout).group(1))
+
+
+def test_main_delivers_readings_stamped_when_read_and_handles_commands(m2x_server, tmp_path):
     device = new_device(m2x_server)
     m2x_server.request("POST", "/v2/commands", json={"name": "SAY_HELLO", "targets": {"devices": [device["id"]]}})
     done = run_on(device_board(tmp_path, m2x_server.url, device["key"], device["id"]), "main.py")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "clock corrected by" in done.stdout
-    values = m2x_server.request("GET", "/v2/devices/%s/streams/temperature/values" % device["id"]).json()["values"]
+    assert re.findall(r"delivered (\d+) readings", done.stdout) == ["2", "2"], done.stdout
+    values = stored_values(m2x_server, device)
     assert len(values) == 4 and len({v["timestamp"] for v in values}) == 4
     commands = m2x_server.request("GET", "/v2/devices/%s/commands" % device["id"]).json()["commands"]
     assert [c["status"] for c in commands] == ["processed"]
+    assert queued(tmp_path) == 0
 
 
-def test_main_keeps_every_reading_while_the_server_is_away(tmp_path):
-    done = run_on(device_board(tmp_path, "http://127.0.0.1:9", "0" * 32, "0" * 32), "main.py")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "no server time yet" in done.stdout
-    assert re.findall(r"will retry (\d+) readings", done.stdout) == ["2", "3", "4"]
+def test_readings_taken_while_the_server_is_away_survive_a_reboot_and_arrive(m2x_server, tmp_path):
+    device = new_device(m2x_server)
+    away = run_on(device_board(tmp_path, "http://127.0.0.1:9", device["key"], device["id"]), "main.py")
+    assert away.returncode == 0, away.stdout + away.stderr
+    assert re.search(r"delivery failed \(.*\): 2 readings kept, next try in \d+ ms", away.stdout), away.stdout
+    assert queued(tmp_path) == 4  # on flash, after the process (the board) ended
+    back = run_on(device_board(tmp_path, m2x_server.url, device["key"], device["id"], rounds=3), "main.py")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert re.findall(r"delivered (\d+) readings", back.stdout) == ["5", "2"], back.stdout
+    assert len(stored_values(m2x_server, device)) == 7
+    assert queued(tmp_path) == 0
 
 
-def test_main_drops_readings_the_server_refuses_for_good(m2x_server, tmp_path):
+def test_main_sets_aside_readings_the_server_refuses_for_good(m2x_server, tmp_path):
     device = new_device(m2x_server, stream=False)  # no stream: 422, retrying cannot help
     done = run_on(device_board(tmp_path, m2x_server.url, device["key"], device["id"]), "main.py")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.findall(r"dropped (\d+) readings: HTTP 422", done.stdout) == ["2", "2"]
+    assert re.findall(r"delivered 0 readings, (\d+) set aside", done.stdout) == ["2", "4"], done.stdout
+    assert queued(tmp_path) == 0
 
 
 def test_main_reconnects_wifi_lost_at_boot(m2x_server, tmp_path, monkeypatch):
@@ -98,15 +120,25 @@ def test_main_reconnects_wifi_lost_at_boot(m2x_server, tmp_path, monkeypatch):
     device = new_device(m2x_server)
     done = run_on(device_board(tmp_path, m2x_server.url, device["key"], device["id"], rounds=5), "main.py")
     assert done.returncode == 0, done.stdout + done.stderr
-    values = m2x_server.request("GET", "/v2/devices/%s/streams/temperature/values" % device["id"]).json()["values"]
-    assert len(values) == 5  # offline at the 2nd reading, back at the 3rd: the 3 posted then, 2 more later
+    assert len(stored_values(m2x_server, device)) == 5  # offline at the 2nd reading, back at the 3rd
+    assert queued(tmp_path) == 0
 
 
-def test_readings_taken_before_the_clock_is_set_move_with_it():
-    code = ("import app\n"
-            "class Client:\n"
-            "    def sync_time(self, set_rtc=False): return 3600000\n"
-            "readings = [[946684800000, 1], [946684800010, 2]]\n"
-            "print(app._sync_clock(Client(), readings), readings)\n")
-    done = run_micropython(["-c", code], [ROOT / "build"])
-    assert done.stdout.splitlines()[-1] == "True [[946688400000, 1], [946688400010, 2]]", done.stdout + done.stderr
+def test_a_battery_board_sleeps_between_readings_and_delivers_every_batch(m2x_server, tmp_path):
+    # Each wake-up is a new process, as after a deep sleep; machine.deepsleep is faked: it
+    # says how long and ends the process, as the board would stop there.
+    device = new_device(m2x_server)
+    m2x_server.request("POST", "/v2/commands", json={"name": "SAY_HELLO", "targets": {"devices": [device["id"]]}})
+    directory = device_board(tmp_path, m2x_server.url, device["key"], device["id"], DEEP_SLEEP_S=60, BATCH=3)
+    run_boot = "import sys, fake_machine\nsys.modules['machine'] = fake_machine\nexec(open(%r).read())"
+    counts = []
+    for _ in range(7):
+        for script in ("boot.py", "main.py"):
+            done = run_micropython(["-c", run_boot % str(directory / script)], [directory, FAKES, ROOT / "build"],
+                                   cwd=str(directory), timeout=60)
+            assert done.returncode == 0, done.stdout + done.stderr
+        assert "deepsleep 60000 ms" in done.stdout, done.stdout
+        counts.append(len(stored_values(m2x_server, device)))
+    assert counts == [0, 0, 3, 3, 3, 6, 6]
+    commands = m2x_server.request("GET", "/v2/devices/%s/commands" % device["id"]).json()["commands"]
+    assert [c["status"] for c in commands] == ["processed"]

@@ -2,7 +2,7 @@
 # and the device loop (boards/esp32). Portable MicroPython/CPython, like m2x_micro.
 import time
 
-from m2x_micro import Device, HTTPError, M2XError, format_iso8601
+from m2x_micro import Device, M2XError, Stream, format_iso8601, parse_iso8601
 
 
 def _random(low, high):
@@ -83,53 +83,104 @@ def handle_commands(device, say=print):
     return handled
 
 
-def _sync_clock(client, readings):
-    """Take the server's time (into the RTC where there is one). Readings stamped before,
-    by a clock that starts at the epoch after boot, move by the same correction."""
+# --- The device in the field: every reading goes to the outbox on flash first -------------
+# A reading is safe once Outbox.add() returns: a reboot, a brown-out or an outage loses
+# nothing (up to the outbox's size). Delivery is tried when enough readings are queued and
+# the backoff says it is time; commands are polled after each delivery.
+
+def open_outbox(client, device_id, directory):
+    from m2x_micro.outbox import Outbox  # an add-on: a board without it can still run demo()
+    return Outbox(client, device_id, directory)
+
+
+def deliver(client, box, device, backoff, say=print):
+    """Send what the outbox holds, once the backoff allows; then act on commands. Returns
+    the number of readings delivered, or None when it did not try or failed."""
+    if not backoff.ready():
+        return None
     try:
-        correction = client.sync_time(set_rtc=True)
+        if not client.clock_known():  # readings stamped before are dated by the outbox
+            say("clock corrected by %d ms" % client.sync_time(set_rtc=True))
+        sent = box.flush()
+        backoff.succeeded()
     except M2XError as e:
-        print("no server time yet (%s): stamping by the board's clock for now" % e)
-        return False
-    for reading in readings:
-        reading[0] += correction
-    print("clock corrected by %d ms" % correction)
-    return True
-
-
-def _post(device, stream, readings):
-    """Post the readings; True when they are done with (posted, or refused for good)."""
+        delay = backoff.failed(e)
+        say("delivery failed (%s): %d readings kept, next try in %d ms" % (e, box.pending(), delay))
+        return None
+    say("delivered %d readings, %d set aside, %d dropped while full" % (sent, len(box.refused()), box.dropped))
     try:
-        device.post_updates(values={stream: [{"timestamp": format_iso8601(ms), "value": v} for ms, v in readings]})
-        return True
+        handle_commands(device, say)
     except M2XError as e:
-        if isinstance(e, HTTPError) and 400 <= e.status < 500 and e.status not in (408, 429):  # retrying cannot help
-            print("dropped %d readings: %s %s" % (len(readings), e, e.errors))
-            return True
-        print("will retry %d readings: %s" % (len(readings), e))
-    return False
+        say("commands not polled: %s" % e)
+    return sent
 
 
-def device_loop(client, device_id, stream="temperature", every_s=10, batch=6, keep=120, rounds=None, online=None):
-    """Read the sensor every every_s seconds, stamped when read; post `batch` readings at a
-    time and poll commands. Survives network errors, keeping the last `keep` readings, and
-    takes the server's time as soon as it can. online(): whether the network is up (and a
-    chance to reconnect); rounds: readings before returning (None: forever)."""
+def device_loop(client, device_id, directory="outbox", stream="temperature", every_s=10, batch=6, rounds=None,
+                online=None, sleep=time.sleep):
+    """Read the sensor every every_s seconds into the outbox; deliver when `batch` readings
+    are queued and the network is up (online(): whether it is, and a chance to reconnect).
+    rounds: readings before returning (None: forever). Returns the outbox."""
+    from m2x_micro.backoff import Backoff
+    box = open_outbox(client, device_id, directory)
+    backoff = Backoff()
     device = Device(client, {"id": device_id})  # no request: the network may be down at boot
-    readings = []  # [Unix ms, value]
-    synced = False
     done = 0
     while rounds is None or done < rounds:
-        readings.append([client.stamp_ms(), read_sensor()])
-        if len(readings) >= batch and (online is None or online()):
-            try:
-                synced = synced or _sync_clock(client, readings)
-                if _post(device, stream, readings):
-                    readings = []
-                    handle_commands(device)
-            except Exception as e:  # noqa: BLE001 - a device in the field keeps going
-                print("error, carrying on:", repr(e))
-        if len(readings) > keep:
-            del readings[0]  # the oldest goes first
+        try:
+            box.add(stream, read_sensor())
+            if box.pending() >= batch and (online is None or online()):
+                deliver(client, box, device, backoff)
+        except Exception as e:  # noqa: BLE001 - a device in the field keeps going
+            print("error, carrying on:", repr(e))
         done += 1
-        time.sleep(every_s)
+        sleep(every_s)
+    return box
+
+
+def wake(client, device_id, directory="outbox", stream="temperature", flush_every=6, online=None):
+    """One wake-up of a battery board between deep sleeps: read the sensor into the outbox,
+    and every flush_every readings join the network and deliver. A failed delivery is tried
+    again flush_every wake-ups later: the wake cadence is the backoff. Returns the outbox."""
+    from m2x_micro.backoff import Backoff
+    box = open_outbox(client, device_id, directory)
+    box.add(stream, read_sensor())
+    pending = box.pending()
+    if pending % flush_every == 0 and (online is None or online()):
+        deliver(client, box, Device(client, {"id": device_id}), Backoff())
+    else:
+        print("%d readings queued" % pending)
+    return box
+
+
+# --- make demo's field part: the outbox through an outage ----------------------------------
+
+def field_demo(client, device_id, readings, log_path="readings.log", say=print):
+    """Take `readings` readings into the outbox, each also written to a log (what the
+    sensor read, to check against the server later), then try to deliver once."""
+    from m2x_micro.backoff import Backoff
+    box = open_outbox(client, device_id, "outbox")
+    with open(log_path, "a") as log:
+        for _ in range(readings):
+            stamp, value = client.stamp_ms(), read_sensor()
+            box.add("temperature", value, format_iso8601(stamp))
+            log.write("%d %s\n" % (stamp, value))
+    say("took %d readings: %d queued in the outbox on flash" % (readings, box.pending()))
+    deliver(client, box, Device(client, {"id": device_id}), Backoff(), say)
+    return box.pending()
+
+
+def field_check(client, device_id, log_path="readings.log", say=print):
+    """Whether the server holds every logged reading once, with its stamp and value."""
+    taken = {}
+    with open(log_path) as log:
+        for line in log:
+            stamp, value = line.split()
+            taken[int(stamp)] = float(value)
+    stream = Stream(client, {"name": "temperature"}, "/devices/%s/streams" % device_id)
+    stored = {}
+    for value in stream.values(start=format_iso8601(min(taken)), limit=1000)["values"]:
+        stored[parse_iso8601(value["timestamp"])] = float(value["value"])
+    arrived = len([stamp for stamp in taken if stored.get(stamp) == taken[stamp]])
+    say("%d of %d readings arrived, each once with its stamp and value (%d on the server since the first)" % (
+        arrived, len(taken), len(stored)))
+    return arrived == len(taken) == len(stored)

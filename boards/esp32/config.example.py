@@ -9,5 +9,10 @@ M2X_ENDPOINT = "http://192.168.1.10:8080"
 DEVICE_ID = "0123456789abcdef0123456789abcdef"
 
 EVERY_S = 10  # seconds between readings
-BATCH = 6  # readings per request
-# Optional: WIFI_TRIES = 3, WIFI_WAIT_S = 15 (per try), ROUNDS = None (readings before main.py ends; None: forever)
+BATCH = 6  # deliver once this many readings are queued
+# Optional:
+# WIFI_TRIES = 3, WIFI_WAIT_S = 15 (per try)
+# ROUNDS = None (readings before main.py ends; None: forever)
+# OUTBOX_DIR = "outbox" (where readings wait on flash; 64 KiB at most, the oldest go first)
+# DEEP_SLEEP_S = 60 (battery boards: deep sleep between readings instead of EVERY_S;
+#                    the WiFi is joined only every BATCH wake-ups, to deliver)

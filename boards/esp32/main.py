@@ -1,11 +1,22 @@
-# The device loop: read the sensor, post readings in batches, act on commands. The clock
-# starts at 2000-01-01 after boot: the loop takes the server's time as soon as it can.
+# The device loop: every reading goes to the outbox on flash first, then to the server when
+# it can (see app.py). The clock starts at 2000-01-01 after power-up: the loop takes the
+# server's time as soon as it can, and the outbox dates the readings taken before.
+# With DEEP_SLEEP_S in config.py the board sleeps between readings (battery boards): each
+# wake-up reads, queues, and every BATCH wake-ups joins the WiFi and delivers.
 import config
 import wifi
-from app import device_loop
+from app import device_loop, wake
 from m2x_micro import M2XClient
 
 client = M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10)
-print("posting to device %s at %s" % (config.DEVICE_ID, config.M2X_ENDPOINT))
-device_loop(client, config.DEVICE_ID, every_s=config.EVERY_S, batch=config.BATCH,
-            rounds=getattr(config, "ROUNDS", None), online=wifi.online)
+outbox = getattr(config, "OUTBOX_DIR", "outbox")
+sleep_s = getattr(config, "DEEP_SLEEP_S", None)
+if sleep_s:
+    wake(client, config.DEVICE_ID, outbox, flush_every=config.BATCH,
+         online=lambda: wifi.connect(getattr(config, "WIFI_TRIES", 3), getattr(config, "WIFI_WAIT_S", 15)))
+    import machine
+    machine.deepsleep(sleep_s * 1000)  # the board starts again from boot.py
+else:
+    print("posting to device %s at %s" % (config.DEVICE_ID, config.M2X_ENDPOINT))
+    device_loop(client, config.DEVICE_ID, outbox, every_s=config.EVERY_S, batch=config.BATCH,
+                rounds=getattr(config, "ROUNDS", None), online=wifi.online)

@@ -1,11 +1,27 @@
-# The demo on the MicroPython unix port: the shared app's scenario against config.M2X_ENDPOINT.
+# The demo on the MicroPython unix port, against config.M2X_ENDPOINT:
+#   micropython main.py            the seed's scenario (creates the device, saves its id)
+#   micropython main.py field N    N readings into the outbox, then one delivery attempt
+#   micropython main.py check      whether the server holds every reading of the field runs
+# Each run is a new process, as a board's reboot: the outbox on "flash" (./outbox) is all
+# that carries readings from one run to the next.
 import sys
 
 import config
-from app import demo
+from app import demo, field_check, field_demo
 from m2x_micro import M2XClient
 
-print("m2x-micro demo on %s %s against %s" % (
-    sys.implementation.name, ".".join([str(v) for v in sys.implementation.version[:3]]), config.M2X_ENDPOINT))
-demo(M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10))
-print("demo finished")
+client = M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10)
+mode = sys.argv[1] if len(sys.argv) > 1 else "scenario"
+if mode == "scenario":
+    print("m2x-micro demo on %s %s against %s" % (
+        sys.implementation.name, ".".join([str(v) for v in sys.implementation.version[:3]]), config.M2X_ENDPOINT))
+    with open("device.txt", "w") as saved:
+        saved.write(demo(client)["id"])
+    print("demo finished")
+else:
+    with open("device.txt") as saved:
+        device_id = saved.read()
+    if mode == "field":
+        field_demo(client, device_id, int(sys.argv[2]))
+    elif not field_check(client, device_id):
+        sys.exit(1)

@@ -109,7 +109,7 @@ def test_headers_key_content_type_user_agent_all_str_and_timeout():
     assert headers["User-Agent"].startswith("m2x-micro/")
     for name in headers:
         assert type(name) is str and type(headers[name]) is str
-    assert timeout == 5
+    assert 4 < timeout <= 5, timeout  # what is left of the 5 s the whole request may take
     assert data is None
     assert url == "http://m2x.test:8080/v2/status"
     assert http.all_closed()
