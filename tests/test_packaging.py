@@ -38,10 +38,17 @@ def test_mip_installs_the_package_and_it_talks_to_m2x_server(m2x_server, tmp_pat
         files.shutdown()
         files.server_close()
     print(install.stdout, install.stderr)
-    assert install.returncode == 0 and (lib / "m2x_micro.py").read_bytes() == (ROOT / "m2x_micro" / "__init__.py").read_bytes()
+    assert install.returncode == 0
+    for module in ("__init__", "outbox", "backoff"):  # the core and its add-ons, as the folder
+        assert (lib / "m2x_micro" / (module + ".py")).read_bytes() == (ROOT / "m2x_micro" / (module + ".py")).read_bytes()
     use = ("from m2x_micro import M2XClient\n"
+           "from m2x_micro.outbox import Outbox\n"
            "c = M2XClient(%r, %r)\n"
            "d = c.create_device(name='installed with mip', visibility='private')\n"
-           "print(c.status()['api'], c.device(d.id)['name'])\n" % (m2x_server.master_key, m2x_server.url))
+           "d.create_stream('t')\n"
+           "box = Outbox(c, d.id, %r)\n"
+           "box.add('t', 1)\n"
+           "print(c.status()['api'], c.device(d.id)['name'], box.flush())\n" % (
+               m2x_server.master_key, m2x_server.url, str(tmp_path / "outbox")))
     ran = run_micropython(["-c", use], [lib])
-    assert (ran.returncode, ran.stdout.strip()) == (0, "OK installed with mip"), ran.stderr
+    assert (ran.returncode, ran.stdout.strip()) == (0, "OK installed with mip 1"), ran.stderr
