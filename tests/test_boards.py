@@ -124,18 +124,32 @@ def test_main_reconnects_wifi_lost_at_boot(m2x_server, tmp_path, monkeypatch):
     assert queued(tmp_path) == 0
 
 
+RUN_WITH_FAKE_MACHINE = "import sys, fake_machine\nsys.modules['machine'] = fake_machine\nexec(open(%r).read())"
+
+
+def wake_up(directory, script="main.py"):
+    return run_micropython(["-c", RUN_WITH_FAKE_MACHINE % str(directory / script)], [directory, FAKES, ROOT / "build"],
+                           cwd=str(directory), timeout=60)
+
+
+def test_a_battery_board_sleeps_again_whatever_went_wrong(tmp_path):
+    directory = device_board(tmp_path, "http://127.0.0.1:9", "0" * 32, "0" * 32, DEEP_SLEEP_S=5, BATCH=1,
+                             OUTBOX_DIR=str(tmp_path / "no such folder" / "outbox"))
+    done = wake_up(directory)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error, sleeping anyway: OSError" in done.stdout and "deepsleep 5000 ms" in done.stdout, done.stdout
+
+
 def test_a_battery_board_sleeps_between_readings_and_delivers_every_batch(m2x_server, tmp_path):
     # Each wake-up is a new process, as after a deep sleep; machine.deepsleep is faked: it
     # says how long and ends the process, as the board would stop there.
     device = new_device(m2x_server)
     m2x_server.request("POST", "/v2/commands", json={"name": "SAY_HELLO", "targets": {"devices": [device["id"]]}})
     directory = device_board(tmp_path, m2x_server.url, device["key"], device["id"], DEEP_SLEEP_S=60, BATCH=3)
-    run_boot = "import sys, fake_machine\nsys.modules['machine'] = fake_machine\nexec(open(%r).read())"
     counts = []
     for _ in range(7):
         for script in ("boot.py", "main.py"):
-            done = run_micropython(["-c", run_boot % str(directory / script)], [directory, FAKES, ROOT / "build"],
-                                   cwd=str(directory), timeout=60)
+            done = wake_up(directory, script)
             assert done.returncode == 0, done.stdout + done.stderr
         assert "deepsleep 60000 ms" in done.stdout, done.stdout
         counts.append(len(stored_values(m2x_server, device)))
