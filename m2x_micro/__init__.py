@@ -380,6 +380,8 @@ job GET /jobs/{id} Job""",)
             raise ValueError("endpoint must start with http:// or https://")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0 or timeout - timeout != 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body < 1:
+            raise ValueError("max_body must be a positive number of bytes")
         self.client = self
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout

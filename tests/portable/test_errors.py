@@ -205,4 +205,6 @@ def test_bad_client_settings():
     raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=0)
     raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=None)
     raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", timeout=float("inf"))
+    for bad in (0, -1, 1.5, None, True):
+        raises(ValueError, m2x_micro.M2XClient, "k", "http://m2x.test", max_body=bad)
     assert m2x_micro.M2XClient("k", None, transport=FakeHTTP()).endpoint == "https://api-m2x.att.com"
