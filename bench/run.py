@@ -1,11 +1,13 @@
 """make bench: size, memory and speed of m2x_micro beside a hand-written baseline (a loop of
-requests calls), measured in one run on the MicroPython unix port against a local m2x_server.
+requests calls; for the outbox add-on, readings held in RAM), and the heap of the device
+loop, measured in one run on the MicroPython unix port against a local m2x_server.
 The heap kept after import is also measured on a 32-bit MicroPython (the webassembly
 port under node, whose directory is the first argument), since boards are 32-bit.
 Prints a table and writes build/bench.json."""
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import shutil
@@ -16,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BUILD = ROOT / "build"
 WRITES = 200  # single-value writes per rate measurement
+API, QUEUE = ("mp_m2x", "mp_baseline"), ("mp_outbox", "mp_held")  # bench modules: ours, the baseline's
+LOOP, LOOP_READINGS = "__import__('mp_outbox').device_loop()", 10000  # the device loop, its readings
+GC_BLOCK = 32  # bytes of a GC block on the 64-bit unix port (4 words)
 
 
 def compile_client():
@@ -56,22 +61,31 @@ class Server:
         self.dir.cleanup()
 
 
-def micropython(server, code, path, count=0, heap_kb=None):
+def run_micropython(server, code, path, count=0, heap_kb=None):
     """Run `code` (Python source that evaluates to the result) on MicroPython with the
-    modules of `path`; its result as a str, or None when it ran out of heap."""
+    modules of `path`; its result as a str, or None when it ran out of heap (a MemoryError,
+    even one it carried on from, as the device loop does), and what it printed."""
     env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]),
                BENCH_URL=server.url, BENCH_KEY=server.key, BENCH_COUNT=str(count))
     cmd = [str(BIN / "micropython")] + (["-X", "heapsize=%dK" % heap_kb] if heap_kb else [])
     cmd += ["-c", "print('RESULT', %s)" % code]
-    # cwd: `-c` puts the current directory first on the path, and the repository's would
-    # shadow the compiled client.
-    done = subprocess.run(cmd, env=env, cwd=str(BUILD / "bench"), capture_output=True, text=True, timeout=300)
+    with tempfile.TemporaryDirectory() as scratch:
+        env["BENCH_OUTBOX"] = scratch + "/outbox"  # a new outbox for each run
+        # cwd: `-c` puts the current directory first on the path, and the repository's would
+        # shadow the compiled client.
+        done = subprocess.run(cmd, env=env, cwd=str(BUILD / "bench"), capture_output=True, text=True, timeout=300)
+    ran_out = "MemoryError" in done.stderr + done.stdout
     for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return line.split(" ", 1)[1]
-    if heap_kb is None or "MemoryError" not in done.stderr + done.stdout:
+        if line.startswith("RESULT ") and not ran_out:
+            return line.split(" ", 1)[1], done.stdout
+    if heap_kb is None or not ran_out:
         raise RuntimeError("%s failed:\n%s%s" % (code, done.stdout[-2000:], done.stderr[-2000:]))
-    return None
+    return None, done.stdout
+
+
+def micropython(server, code, path, count=0, heap_kb=None):
+    """run_micropython()'s result alone."""
+    return run_micropython(server, code, path, count, heap_kb)[0]
 
 
 def completes(server, what, path, count, heap_kb, tries=3):
@@ -119,47 +133,91 @@ def build_romfs(mpy):
 
 
 def measure(server, mpy, wasm32_port):
-    bench = BUILD / "bench"
-    ours = [bench, BUILD]  # the compiled client and app, as deployed
+    bench, package = BUILD / "bench", BUILD / "m2x_micro"
+    ours = [bench, BUILD]  # the compiled package and app, as deployed
+    core = [bench, mpy.parent]  # the core alone, as m2x_micro.mpy
     source = [ROOT]
-    m2x, base = "__import__('mp_m2x').", "__import__('mp_baseline')."
     rows = []
 
     def row(name, ours_figure, baseline_figure, unit):
         rows.append({"measure": name, "m2x_micro": ours_figure, "baseline": baseline_figure, "unit": unit})
 
-    row(".mpy size", mpy.stat().st_size, None, "bytes")
-    kept, in_place = "__import__('mp_import').kept()", "__import__('mp_import').kept_in_place(%r)"
+    for name, path in (("core", mpy), ("outbox add-on", package / "outbox.mpy"),
+                       ("backoff add-on", package / "backoff.mpy")):
+        row(".mpy size, " + name, path.stat().st_size, None, "bytes")
+    kept, in_place = "__import__('mp_import').kept(%s)", "__import__('mp_import').kept_in_place(%r)"
+    everything = kept % "'m2x_micro', 'm2x_micro.outbox', 'm2x_micro.backoff'"
     imports = "__import__('m2x_micro') and 'ok'"
     importer, romfs = ROOT / "bench" / "mp_import.py", build_romfs(mpy)
-    row("heap kept after import, .py", int(micropython(server, kept, [bench] + source)), None, "bytes")
-    row("heap kept after import, .mpy", int(micropython(server, kept, ours)), None, "bytes")
-    row("heap kept after import, .mpy (32-bit)", int(on_32_bit(wasm32_port, kept, mpy, importer)), None, "bytes")
+    row("heap kept after import, .py", int(micropython(server, kept % "", [bench] + source)), None, "bytes")
+    row("heap kept after import, .mpy", int(micropython(server, kept % "", core)), None, "bytes")
+    row("heap kept after import, .mpy (32-bit)", int(on_32_bit(wasm32_port, kept % "", mpy, importer)), None, "bytes")
+    row("heap kept after import, .mpy, core + outbox + backoff", int(micropython(server, everything, ours)),
+        None, "bytes")
+    row("heap kept after import, .mpy, core + outbox + backoff (32-bit)",
+        int(on_32_bit(wasm32_port, everything, package, importer)), None, "bytes")
     row("heap kept after import, .mpy in place (ROMFS)", int(micropython(server, in_place % str(romfs), [bench])),
         None, "bytes")
     row("heap kept after import, .mpy in place (ROMFS, 32-bit)",
         int(on_32_bit(wasm32_port, in_place % ("/bench/" + romfs.name), romfs, importer)), None, "bytes")
     row("smallest heap to import, .py / .mpy",
-        "%d / %d" % (smallest_heap_kb(server, imports, source), smallest_heap_kb(server, imports, ours)), None, "KiB")
-    row("smallest heap for the demo scenario", smallest_heap_kb(server, m2x + "scenario()", ours),
-        smallest_heap_kb(server, base + "scenario()", [bench]), "KiB (-X heapsize)")
+        "%d / %d" % (smallest_heap_kb(server, imports, source), smallest_heap_kb(server, imports, core)), None, "KiB")
 
-    def best_rates(code, count):
+    def sides(modules):
+        # Where code runs, ours and the baseline's: the API calls of mp_m2x.py beside those of
+        # mp_baseline.py, or the outbox of mp_outbox.py beside the RAM of mp_held.py.
+        return zip(["__import__('%s')." % m for m in modules], (ours, [bench]))
+
+    def smallest(code, count=0, modules=API):
+        return [smallest_heap_kb(server, module + code, path, count) for module, path in sides(modules)]
+
+    row("smallest heap for the demo scenario", *smallest("scenario()"), "KiB (-X heapsize)")
+
+    def best_rates(code, count, modules=API):
         # Rates vary with the machine's load: the best of three runs, ours and the baseline's
         # taking turns, so that both see the same conditions.
-        runs = [(int(micropython(server, m2x + code, ours, count)), int(micropython(server, base + code, [bench], count)))
+        runs = [[int(micropython(server, module + code, path, count)) for module, path in sides(modules)]
                 for _ in range(3)]
         return max(r[0] for r in runs), max(r[1] for r in runs)
+
+    def growth(code, modules=API):
+        # The smallest heap that completes the posting, and its growth over the smallest
+        # that completes the same run up to just before it; ours and the baseline's.
+        posted = smallest(code % "post", 1000, modules)
+        return posted, [p - h for p, h in zip(posted, smallest(code % "hold", 1000, modules))]
 
     row("single-value writes", *best_rates("writes()", WRITES), "writes/s")
     for size in (100, 1000):
         row("post_updates, %d values a request" % size, *best_rates("updates('rate')", size), "values/s")
-    growth = []
-    for module, path in ((m2x, ours), (base, [bench])):
-        growth.append(smallest_heap_kb(server, module + "updates('post')", path, 1000)
-                      - smallest_heap_kb(server, module + "updates('hold')", path, 1000))
-    row("peak heap growth posting 1,000 values", growth[0], growth[1], "KiB")
+    row("peak heap growth posting 1,000 values", *growth("updates(%r)")[1], "KiB")
+    # The outbox's flush beside readings held in RAM as (stamp, value) pairs until posted.
+    row("flushing 1,000 queued readings in one request", *best_rates("queued('rate')", 1000, QUEUE), "values/s")
+    heap, grew = growth("queued(%r)", QUEUE)
+    row("peak heap growth flushing 1,000 queued readings", *grew, "KiB")
+    row("smallest heap flushing 1,000 queued readings", *heap, "KiB (-X heapsize)")
+    # The device loop of boards/common/app.py: its smallest heap, and at that heap (or at
+    # the target, 64K, if less) whether the heap grows between the first thousand
+    # readings and the last.
+    loop = "device loop, {:,} readings".format(LOOP_READINGS)
+    heap = smallest_heap_kb(server, LOOP, ours, LOOP_READINGS)
+    row(loop + ": smallest heap", heap, None, "KiB (-X heapsize)")
+    heap = max(heap, 64)
+    figures = device_loop(server, ours, LOOP_READINGS, heap)
+    for i, name in enumerate(("heap in use", "largest free block")):
+        row("%s at %dK: %s at 1,000 / at %s" % (loop, heap, name, "{:,}".format(LOOP_READINGS)),
+            "%d / %d" % (figures[0][i], figures[-1][i]) if figures else "out of heap", None, "bytes")
     return rows
+
+
+def device_loop(server, path, readings, heap_kb=64):
+    """app.device_loop for `readings` readings in heap_kb KiB: [(heap in use, largest free
+    block), ...] in bytes after a collection at every thousand readings; None when it ran
+    out of heap."""
+    result, printed = run_micropython(server, LOOP, path, readings, heap_kb)
+    if result is None:
+        return None
+    free = [int(n) * GC_BLOCK for n in re.findall(r"max free sz: (\d+)", printed)]
+    return list(zip([int(n) for n in result.split()], free))
 
 
 def print_table(rows):

@@ -1,6 +1,7 @@
-# The deterministic budgets of `make bench`: the .mpy size and the heap the demo's device
-# scenario runs in, on the MicroPython unix port (64-bit: objects and GC blocks are about
-# twice a 32-bit board's). The rates are measured and reported by `make bench`, not asserted.
+# The deterministic budgets of `make bench`: the .mpy sizes and the heap the demo's device
+# scenario and the device loop run in, on the MicroPython unix port (64-bit: objects and GC
+# blocks are about twice a 32-bit board's). The rates are measured and reported by `make
+# bench`, not asserted.
 import sys
 import types
 
@@ -16,11 +17,20 @@ MPY_BUDGET = 13 * 1024  # bytes, the target of issue 8 (bounded requests raised 
 # that size a run completes or not as the heap happens to fragment (56 failed 5 runs in 5,
 # 55 completed 5 in 5), hence the margin.
 SCENARIO_HEAP_BUDGET_KB = 62
+OUTBOX_MPY_BUDGET = 6 * 1024  # bytes, the targets of issue 8 for the add-ons
+BACKOFF_MPY_BUDGET = 1536
+# The device loop (boards/common/app.py) for 10,000 readings, whose heap must not grow between
+# the first thousand readings and the last. The issue's target is 64 KiB, not met on this
+# 64-bit port: `make bench` measures 72 KiB (71 failed 4 runs in 4), where the imports
+# (client, add-ons, app, bench code) keep 54 KB and the loop 58 KB in all.
+DEVICE_LOOP_HEAP_BUDGET_KB = 76
+DEVICE_LOOP_GROWTH = 1024  # bytes
 
 
 @pytest.fixture(scope="module")
 def client_mpy():
-    """build/m2x_micro.mpy, build/app.mpy and build/bench/*.mpy, as `make bench` compiles them."""
+    """build/core/m2x_micro.mpy (the core alone), build/m2x_micro/*.mpy, build/app.mpy and
+    build/bench/*.mpy, as `make bench` compiles them."""
     return bench.compile_client()
 
 
@@ -28,7 +38,24 @@ def test_mpy_size_within_budget(client_mpy):
     assert client_mpy.stat().st_size <= MPY_BUDGET
 
 
-def test_demo_scenario_runs_in_its_heap_budget(client_mpy, m2x_server):
-    server = types.SimpleNamespace(url=m2x_server.url, key=m2x_server.master_key)
+@pytest.mark.parametrize("name, budget", [("outbox", OUTBOX_MPY_BUDGET), ("backoff", BACKOFF_MPY_BUDGET)])
+def test_add_on_mpy_size_within_budget(client_mpy, name, budget):
+    assert (bench.BUILD / "m2x_micro" / (name + ".mpy")).stat().st_size <= budget
+
+
+@pytest.fixture
+def server(m2x_server):
+    """The test's m2x_server as bench/run.py wants it."""
+    return types.SimpleNamespace(url=m2x_server.url, key=m2x_server.master_key)
+
+
+def test_demo_scenario_runs_in_its_heap_budget(client_mpy, server):
     assert bench.completes(server, "__import__('mp_m2x').scenario()", [bench.BUILD / "bench", bench.BUILD], 0,
                            SCENARIO_HEAP_BUDGET_KB, tries=5)
+
+
+def test_device_loop_runs_in_its_heap_budget_without_growing(client_mpy, server):
+    figures = bench.device_loop(server, [bench.BUILD / "bench", bench.BUILD], bench.LOOP_READINGS,
+                                DEVICE_LOOP_HEAP_BUDGET_KB)
+    assert figures and len(figures) == bench.LOOP_READINGS // 1000
+    assert figures[-1][0] <= figures[0][0] + DEVICE_LOOP_GROWTH

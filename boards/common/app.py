@@ -1,11 +1,12 @@
-# The device application, shared by every board: the demo scenario (boards/unix, make demo)
-# and the device loop (boards/esp32). Portable MicroPython/CPython, like m2x_micro.
+# The device application, shared by every board: the device loop (boards/esp32) and what
+# make demo's scenario uses of it (boards/common/demo.py). Portable MicroPython/CPython,
+# like m2x_micro. Kept apart from the demo so that a board's heap holds only the loop.
 import time
 
-from m2x_micro import Device, M2XError, Stream, format_iso8601, parse_iso8601
+from m2x_micro import Device, M2XError
 
 
-def _random(low, high):
+def random_int(low, high):
     try:
         from random import randint
     except ImportError:  # a port without random: the clock's low bits will do
@@ -21,44 +22,7 @@ def read_sensor():
             return esp32.mcu_temperature()
         return (esp32.raw_temperature() - 32) * 5 // 9
     except (ImportError, AttributeError, OSError):
-        return 20 + _random(0, 50) / 10
-
-
-def demo(client, say=print):
-    """The seed's random-number data source, then a batch, stats and commands."""
-    device = client.create_device(name="RNG Device Example", visibility="private",
-                                  description="Device for RandomNumberGenerator example")
-    say('created device "%s" (id %s)' % (device["name"], device["id"]))
-    stream = device.create_stream("values")
-    device.create_stream("temperature", unit={"label": "celsius", "symbol": "C"})
-    say('created streams "values" and "temperature"')
-
-    posted = []
-    for _ in range(10):
-        posted.append(_random(0, 100))
-        stream.add_value(posted[-1])
-    say("posted 10 random values: " + " ".join([str(v) for v in posted]))
-    say("read back, newest first:")
-    for value in stream.values()["values"]:
-        say("  %s  %s" % (value["timestamp"], value["value"]))
-
-    batch = {"values": [], "temperature": []}
-    for _ in range(5):
-        stamp = client.timestamp()  # captured with the reading
-        batch["values"].append({"timestamp": stamp, "value": _random(0, 100)})
-        batch["temperature"].append({"timestamp": stamp, "value": read_sensor()})
-    device.post_updates(values=batch)
-    say("posted a batch of 5 readings to 2 streams in one request (post_updates)")
-    stats = stream.stats()["stats"]
-    say("stats of \"values\": count %d, min %s, max %s, avg %.1f" % (
-        stats["count"], stats["min"], stats["max"], float(stats["avg"])))
-
-    for name in ("SAY_HELLO", "SELF_DESTRUCT"):
-        client.send_command(name=name, data={"from": "operator"}, targets={"devices": [device["id"]]})
-    say("the operator sent 2 commands to the device")
-    handled = handle_commands(device, say)
-    say("the device handled %d pending command(s)" % handled)
-    return device
+        return 20 + random_int(0, 50) / 10
 
 
 # Commands this device knows; anything else is rejected.
@@ -150,37 +114,3 @@ def wake(client, device_id, directory="outbox", stream="temperature", flush_ever
     else:
         print("%d readings queued" % pending)
     return box
-
-
-# --- make demo's field part: the outbox through an outage ----------------------------------
-
-def field_demo(client, device_id, readings, log_path="readings.log", say=print):
-    """Take `readings` readings into the outbox, each also written to a log (what the
-    sensor read, to check against the server later), then try to deliver once."""
-    from m2x_micro.backoff import Backoff
-    box = open_outbox(client, device_id, "outbox")
-    with open(log_path, "a") as log:
-        for _ in range(readings):
-            stamp, value = client.stamp_ms(), read_sensor()
-            box.add("temperature", value, format_iso8601(stamp))
-            log.write("%d %s\n" % (stamp, value))
-    say("took %d readings: %d queued in the outbox on flash" % (readings, box.pending()))
-    deliver(client, box, Device(client, {"id": device_id}), Backoff(), say)
-    return box.pending()
-
-
-def field_check(client, device_id, log_path="readings.log", say=print):
-    """Whether the server holds every logged reading once, with its stamp and value."""
-    taken = {}
-    with open(log_path) as log:
-        for line in log:
-            stamp, value = line.split()
-            taken[int(stamp)] = float(value)
-    stream = Stream(client, {"name": "temperature"}, "/devices/%s/streams" % device_id)
-    stored = {}
-    for value in stream.values(start=format_iso8601(min(taken)), limit=1000)["values"]:
-        stored[parse_iso8601(value["timestamp"])] = float(value["value"])
-    arrived = len([stamp for stamp in taken if stored.get(stamp) == taken[stamp]])
-    say("%d of %d readings arrived, each once with its stamp and value (%d on the server since the first)" % (
-        arrived, len(taken), len(stored)))
-    return arrived == len(taken) == len(stored)

@@ -7,7 +7,7 @@
 import sys
 
 import config
-from app import demo, field_check, field_demo
+from demo import demo, field_check, field_demo
 from m2x_micro import M2XClient
 
 client = M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10)
