@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 BUILD = ROOT / "build"
 WRITES = 200  # single-value writes per rate measurement
 API, QUEUE = ("mp_m2x", "mp_baseline"), ("mp_outbox", "mp_held")  # bench modules: ours, the baseline's
-LOOP, LOOP_READINGS = "__import__('mp_outbox').device_loop()", 10000  # the device loop, its readings
+LOOP, LOOP_READINGS = "__import__('mp_loop').run()", 10000  # the device loop, its readings
 GC_BLOCK = 32  # bytes of a GC block on the 64-bit unix port (4 words)
 
 

@@ -34,7 +34,7 @@
 # pays a copy; the copy needs room for the undelivered part once more.
 #
 # flush() reads a window of readings twice: once for the Content-Length and the stream
-# names, then once per stream, to stream its values in chunks of at most 512 bytes. The
+# names, then once per stream, to stream its values in chunks of about 256 bytes. The
 # heap does not grow with the window (6 KB for 1,000 readings on the 64-bit unix port).
 #
 # Refusals: a window the server refuses (400, 409, 413, 422) is halved until the refused
@@ -71,8 +71,8 @@ def _crc32(data):
 
 
 _crc = _crc or _crc32
-_BLOCK = 512  # bytes read from flash, and at most sent, at a time
-_LINE = 400  # a reading's line at most: with its JSON around it, it fits a block
+_BLOCK = 256  # bytes read from flash, and sent, at a time: small pieces fit a fragmented heap
+_LINE = 400  # a reading's line at most (a chunk holding one is longer than a block)
 _HEADER = 64  # a header or head line at most
 _REFUSED = (400, 409, 413, 422)  # the server will never take what it refused so
 _UNDATED = "taken before the clock was set"
@@ -130,8 +130,8 @@ class Outbox:
     """Readings kept in directory until the server of device_id has them (see above)."""
 
     def __init__(self, client, device_id, directory, max_bytes=65536):
-        if max_bytes < 2 * _BLOCK:
-            raise ValueError("max_bytes must be at least %d" % (2 * _BLOCK))
+        if max_bytes < 1024:
+            raise ValueError("max_bytes must be at least 1024")
         self.client = client
         self._updates = m2x_micro.Device(client, {"id": device_id}).path + "/updates"
         self.max_bytes = max_bytes
@@ -175,7 +175,7 @@ class Outbox:
 
     def _lines(self, name, start, end):
         # The lines of a file between offsets start and end, read a block at a time. A
-        # last line may lack its "\n"; one longer than a block comes in pieces (no reading
+        # last line may lack its "\n"; one longer than _LINE comes in pieces (no reading
         # is that long, so they are skipped as garbage). Callers add up the lengths. The
         # file stays open while the lines are read: a caller that stops early close()s
         # the generator, as MicroPython does not when it is dropped.
@@ -191,7 +191,7 @@ class Outbox:
                     yield data[i : j + 1]
                     i = j + 1
                     j = data.find(b"\n", i)
-                if not block or len(data) - i >= _BLOCK:
+                if not block or len(data) - i >= _LINE:  # no reading is that long: garbage
                     if i < len(data):
                         yield data[i:]
                     i = len(data)
