@@ -160,6 +160,8 @@ def measure(server, mpy, wasm32_port):
         None, "bytes")
     row("heap kept after import, .mpy in place (ROMFS, 32-bit)",
         int(on_32_bit(wasm32_port, in_place % ("/bench/" + romfs.name), romfs, importer)), None, "bytes")
+    row("heap held by a parsed 200-value answer: with its bytes (as read) / parsed from the stream",
+        micropython(server, "__import__('mp_json').held()", [bench]), None, "bytes")
     row("smallest heap to import, .py / .mpy",
         "%d / %d" % (smallest_heap_kb(server, imports, source), smallest_heap_kb(server, imports, core)), None, "KiB")
 

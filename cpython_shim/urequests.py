@@ -10,7 +10,8 @@ fails where the board would fail:
   it is ASCII: the device counts Content-Length in characters) or a generator of bytes,
   sent as it comes with the caller's Content-Length header, else chunked.
 - a response has status_code, reason (bytes), headers (a plain dict with the server's
-  casing), raw (read(n): at most n bytes of the body, what has arrived), content, text,
+  casing), raw (read(n): at most n bytes of the body, what has arrived; settimeout()),
+  content, text,
   json() and close(); no ok, raise_for_status(), iter_content() or `with`. Its body
   cannot be read after close(), as on the device.
 - a chunked response raises ValueError (released firmware's requests 0.10 cannot read
@@ -83,6 +84,15 @@ class _Body:
         except (_requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise _os_error(exc) from exc
 
+    def settimeout(self, seconds):
+        # As the device's raw socket: the timeout of each read from now on. The socket is
+        # the one http.client reads the answer from (its connection lets go of it when the
+        # server closes after answering).
+        reader = getattr(getattr(self._answer.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+        if sock is not None:
+            sock.settimeout(seconds)
+
     def close(self):
         self._answer.close()
 
@@ -127,7 +137,7 @@ def _check_arguments(url, data, headers, timeout):
 
 def _os_error(exc):
     """The OSError MicroPython raises for the failure behind a requests exception."""
-    if isinstance(exc, _requests.Timeout):
+    if isinstance(exc, (_requests.Timeout, urllib3.exceptions.TimeoutError)):
         return OSError(errno.ETIMEDOUT, "ETIMEDOUT")
     # requests wraps urllib3's error, which wraps the socket's: follow the chain down.
     seen = exc

@@ -326,7 +326,7 @@ class _Routed:
             names = arg.rstrip("?+").split(":")  # the method's name, the API's name
             if args or names[0] in params or arg[-1] not in "?+":
                 params[names[-1]] = take(names[0])
-            elif arg[-1] == "+":  # a write's stamp: ours, never the server's (see timestamp)
+            if arg[-1] == "+" and params.get(names[-1]) is None:  # a write's stamp: ours, never the server's
                 params[names[-1]] = self.client.timestamp()
         if args:
             raise TypeError(name + "() takes fewer arguments")
@@ -396,6 +396,7 @@ job GET /jobs/{id} Job""",)
         impl = __import__("sys").implementation
         self._headers = {
             "Content-Type": "application/json",
+            "Accept-Encoding": "identity",  # CPython's requests asks for gzip, then gives it raw
             "User-Agent": "m2x-micro/%s %s/%d.%d.%d" % ((__version__, impl.name) + tuple(impl.version[:3])),
         }
         if key:
@@ -406,11 +407,15 @@ job GET /jobs/{id} Job""",)
 
     @staticmethod
     def _transport():
+        # The board's urequests or requests; on CPython the shim, which sends streamed
+        # bodies as the board does (CPython's requests sends them chunked beside a length).
         try:
             import urequests
             return urequests
         except ImportError:
             import requests
+            if hasattr(requests, "Session"):  # CPython's
+                from cpython_shim import urequests as requests
             return requests
 
     # HTTP: one request, bounded in time and memory, the response closed in finally,
@@ -440,6 +445,9 @@ job GET /jobs/{id} Job""",)
             headers = getattr(resp, "headers", None)
             content = self._read(resp.raw, status, headers, start)
         except (OSError, ValueError, MemoryError) as e:
+            if self.timeout * 1000 <= _elapsed_ms(start):  # a read cut by the socket's timeout
+                import errno
+                e = OSError(errno.ETIMEDOUT, "ETIMEDOUT")
             raise self._network_error(method, path, e)
         finally:
             resp.close()
@@ -472,9 +480,9 @@ job GET /jobs/{id} Job""",)
         ok = 200 <= status < 300
         cap = self.max_body if ok else 2048
         size = _header(headers, "content-length")
-        size = int(size) if size and size.isdigit() else -1
+        size = 0 if status in (204, 304) else int(size) if size and size.strip().isdigit() else -1
         if ok and size > cap:
-            raise M2XError("HTTP %d with a %d-byte answer, over max_body=%d" % (status, size, cap))
+            raise M2XError("HTTP %d: an answer over max_body=%d bytes" % (status, cap))
         body = bytearray(min(size, cap) if size >= 0 else 0)  # one allocation when the size is known
         got = 0
         # What has arrived, not a full buffer: a MicroPython socket's read() waits for all it
@@ -483,9 +491,12 @@ job GET /jobs/{id} Job""",)
         read = getattr(raw, "recv", None) or getattr(raw, "read1", None)
         piece = 512 if read else 64
         read = read or raw.read
-        while got < cap and got != size:
-            self._left(start)
-            chunk = read(min(piece, cap - got))
+        end = min(size, cap) if size >= 0 else cap  # never past the answer: the next may follow
+        while got < end:
+            left = self._left(start)
+            if hasattr(raw, "settimeout"):  # a silent server: no read waits past the deadline
+                raw.settimeout(left)
+            chunk = read(min(piece, end - got))
             if not chunk:
                 if got < size:
                     raise ValueError("the answer ended after %d of %d bytes" % (got, size))
@@ -493,7 +504,7 @@ job GET /jobs/{id} Job""",)
             body[got : got + len(chunk)] = chunk
             got += len(chunk)
         if ok and got == cap and size < 0 and read(1):
-            raise M2XError("HTTP %d with an answer over max_body=%d bytes" % (status, cap))
+            raise M2XError("HTTP %d: an answer over max_body=%d bytes" % (status, cap))
         return body
 
     @staticmethod

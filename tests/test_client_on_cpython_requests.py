@@ -1,5 +1,7 @@
-# m2x_micro on CPython without the shim, as `pip install .` gives it: CPython's own requests
-# is the transport. Its errors wrap the socket's, and repeat the URL in their messages.
+# m2x_micro on CPython as `pip install .` gives it: with no urequests to import, the client
+# takes the shim (cpython_shim.urequests) over CPython's requests; given CPython's requests
+# as its transport, it works with that too. Its errors wrap the socket's, and repeat the URL
+# in their messages.
 import copy
 import errno
 
@@ -42,3 +44,21 @@ def test_copy_of_a_handle(m2x_server):
     device = api.create_device(name="copied", visibility="private")
     twin = copy.copy(device)
     assert twin.id == device.id and twin.name == "copied"
+
+
+def test_without_urequests_the_default_transport_is_the_shim_and_streams_as_a_board(m2x_server, tmp_path, monkeypatch):
+    # CPython's requests would send a streamed body chunked beside its Content-Length, which
+    # a server reads as a malformed request: the outbox relies on the shim's way.
+    from cpython_shim import urequests as shim
+    from m2x_micro.outbox import Outbox
+
+    monkeypatch.delitem(__import__("sys").modules, "urequests", raising=False)
+    api = m2x_micro.M2XClient(m2x_server.master_key, m2x_server.url)
+    assert api._http is shim
+    device = api.create_device(name="desktop", visibility="private")
+    device.create_stream("t")
+    box = Outbox(api, device.id, str(tmp_path / "outbox"))
+    for value in range(5):
+        box.add("t", value)
+    assert box.flush() == 5
+    assert sorted(v["value"] for v in device.stream("t").values()["values"]) == [0, 1, 2, 3, 4]

@@ -58,6 +58,9 @@ CASES = [
          fast=False, at_least=TIMEOUT - 0.05, closes=True),
     Case("drip_body_write", "drip_body", {"interval": 0.5}, "add_value", "NetworkError", errno.ETIMEDOUT,
          fast=False, at_least=TIMEOUT - 0.05, closes=True),
+    # Headers late, then a body that stops: the read waits only what is left of the timeout.
+    Case("stall_body_late", "drip_body", {"interval": 60, "before": lambda peer: time.sleep(1.6)}, "status",
+         "NetworkError", errno.ETIMEDOUT, fast=False, at_least=TIMEOUT - 0.05, within=TIMEOUT + 0.9),
     # Headers stalled past the timeout: the socket read times out.
     Case("stall_headers", "drip_headers", {"interval": 60}, "status", "NetworkError", errno.ETIMEDOUT,
          fast=False, at_least=TIMEOUT - 0.05),

@@ -800,6 +800,19 @@ def test_add_value_without_timestamp_is_stamped_by_the_client_never_the_server()
     assert abs(stamps[1] - client.now_ms()) < 60000, stamps
 
 
+def test_a_timestamp_given_as_none_is_stamped_by_the_client_too():
+    # Code ported from m2x-python passes timestamp=None: the server must not stamp it either.
+    client, http = make()
+    stream = stream_of(client, http)
+    device = device_of(client, http)
+    http.reply(202, ACCEPTED).reply(202, ACCEPTED).reply(202, ACCEPTED)
+    stream.add_value(1, None)
+    stream.add_value(2, timestamp=None)
+    device.update_location(latitude=1, longitude=2, timestamp=None)
+    stamps = [json.loads(call[2])["timestamp"] for call in http.calls[-3:]]
+    assert len(set(stamps)) == 3 and None not in stamps, stamps
+
+
 def test_add_value_with_timestamp_sends_it_normalised():
     client, http = make()
     stream = stream_of(client, http)

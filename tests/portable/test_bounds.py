@@ -129,3 +129,60 @@ def test_a_streamed_body_stops_at_the_timeout():
 def test_memory_error_from_the_transport_is_a_network_error():
     http = FakeHTTP().fail(MemoryError("memory allocation failed"))
     raises(m2x_micro.NetworkError, client_with(http).status)
+
+
+class Silent:
+    """A body that stops after its first byte: each read waits for the socket's timeout,
+    as a MicroPython socket does, then fails with EAGAIN."""
+
+    def __init__(self):
+        self.timeouts = []
+        self.sent = False
+
+    def settimeout(self, seconds):
+        self.timeouts.append(seconds)
+
+    def read(self, n):
+        if not self.sent:
+            self.sent = True
+            return b"{"
+        time.sleep(self.timeouts[-1])
+        raise OSError(errno.EAGAIN)
+
+
+class LateThenSilentHTTP(FakeHTTP):
+    """Headers after 300 ms, then a body that stops."""
+
+    def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
+        time.sleep(0.3)
+        response = FakeResponse(200, b"", {"Content-Length": "100"})
+        response.raw = Silent()
+        self.responses.append(response)
+        return response
+
+
+def test_a_body_that_stops_ends_at_the_timeout_not_a_socket_timeout_later():
+    http = LateThenSilentHTTP()
+    start = now_ms()
+    e = raises(m2x_micro.NetworkError, client_with(http, timeout=0.5).status)
+    took = since_ms(start)
+    assert e.errno == errno.ETIMEDOUT, e.errno
+    assert 450 <= took < 750, took  # a read waiting the whole timeout would end after 800 ms
+    assert http.responses[0].raw.timeouts[-1] <= 0.25
+
+
+def test_an_answer_is_read_up_to_its_content_length_only():
+    # Bytes past the answer may be the next one on a kept connection: never read.
+    http = FakeHTTP().reply(200, b'{"status":"OK"}GARBAGE', {"Content-Length": "15"})
+    assert client_with(http).status() == {"status": "OK"}
+    assert http.responses[0].raw.at == 15
+    http = FakeHTTP().reply(204, b"never read", {"Content-Length": None})
+    assert client_with(http).request("DELETE", "/devices/d1") is None
+    assert http.responses[0].raw.at == 0
+
+
+def test_answers_are_asked_for_uncompressed():
+    # CPython's requests asks for gzip and, read raw as the client reads, gives it as it came.
+    http = FakeHTTP().reply(200, {"status": "OK"})
+    client_with(http).status()
+    assert http.calls[0][3]["Accept-Encoding"] == "identity"
