@@ -144,11 +144,15 @@ class Outbox:
                 os.rename(q + ".tmp", q)  # a FAT replace cut short after its remove: finish it
             else:
                 os.remove(q + ".tmp")  # a copy cut short
+        header = self._first("q")
+        if not (header and len(header) == 2) and _size(q) > 0:
+            os.remove(q)  # a torn header: q's first write (its header and a reading) was cut
         self._size = max(_size(q), 0)
         state = self._first("head") or self._first("head.tmp")
         state = [int(n) for n in state] if state and len(state) == 3 else [-1, 0, 0]
-        header = self._first("q")
         self.dropped = state[2]
+        self.set_aside = 0  # readings put in refused() by this Outbox
+        self._limit = 0  # the window of a flush halving around a refused reading, else 0
         if header and len(header) == 2:
             self._gen = int(header[1])
             start = len(_line(header))
@@ -256,12 +260,14 @@ class Outbox:
             count = 0
             stop = self._head
             lines = self._lines("q", self._head, self._size)
-            for line in lines:
-                if stop - self._head >= over + self.max_bytes // 8:
-                    break
-                stop += len(line)
-                count += _reading(line) > 0
-            lines.close()
+            try:
+                for line in lines:
+                    if stop - self._head >= over + self.max_bytes // 8:
+                        break
+                    stop += len(line)
+                    count += _reading(line) > 0
+            finally:
+                lines.close()
             self.dropped += count
             self._commit(stop, count)
         if self._size + n > self.max_bytes:
@@ -328,12 +334,15 @@ class Outbox:
         if self._pending and not self.client.clock_known():
             self.client.sync_time()  # dates the readings of this boot stamped before
         sent = requests = 0
-        limit = max_values
+        # A window halved around a refused reading stays halved into the next call, so
+        # that a call cut short by max_requests still gets nearer to setting it aside.
+        limit = min(self._limit or max_values, max_values)
         while self._head < self._size and requests != max_requests:
             end, count, streams, length, first, clean = self._window(limit)
             if not count:  # garbage only, or a reading that cannot be dated
                 if first:
                     self._set_aside(first, _UNDATED)
+                    self.set_aside += 1
                 self._commit(end, first is not None)
                 continue
             requests += 1
@@ -344,12 +353,14 @@ class Outbox:
                 if e.status not in _REFUSED:
                     raise
                 if count > 1:
-                    limit = count // 2  # the refused reading is in one half: try the first
+                    limit = self._limit = count // 2  # the refused reading is in one half: try the first
                     continue
                 self._set_aside(first, str(e) + (" " + json.dumps(e.errors) if e.errors else ""))
+                self.set_aside += 1
             else:
                 sent += count
                 limit = min(2 * limit, max_values)
+                self._limit = 0 if limit == max_values else limit
             finally:
                 body.close()  # its file, if the request stopped reading it
             self._commit(end, count)
@@ -368,33 +379,35 @@ class Outbox:
         prefix = b"\t"  # the stream of the reading before, and a tab
         stop = end = self._head
         lines = self._lines("q", self._head, self._size)
-        for line in lines:
-            start = stop
-            stop += len(line)
-            stamp_end = _reading(line)
-            if not stamp_end:
-                clean = False
+        try:
+            for line in lines:
+                start = stop
+                stop += len(line)
+                stamp_end = _reading(line)
+                if not stamp_end:
+                    clean = False
+                    end = stop
+                    continue
+                if line[stamp_end - 1] == 126 and self._date(line[line.find(b"\t") + 1 : stamp_end], start) is None:
+                    if not count:  # alone: to be set aside
+                        first, end = (line, start), stop
+                    break
+                if count == limit:
+                    break
+                first = first or (line, start)
+                count += 1
+                if not line.startswith(prefix):  # another stream than the reading before
+                    prefix = line[: line.find(b"\t") + 1]
+                    entry = streams.get(prefix[:-1])
+                    if not entry:
+                        key = json.dumps(prefix[:-1].decode()).encode()
+                        streams[prefix[:-1]] = entry = [key, start, 0]
+                        length += len(key) + 2 + (len(streams) > 1)  # ,"name":[ ] less the last comma
+                entry[2] = stop
+                length += len(line) - stamp_end + 41  # {"timestamp":"<24>","value":<value>},
                 end = stop
-                continue
-            if line[stamp_end - 1] == 126 and self._date(line[line.find(b"\t") + 1 : stamp_end], start) is None:
-                if not count:  # alone: to be set aside
-                    first, end = (line, start), stop
-                break
-            if count == limit:
-                break
-            first = first or (line, start)
-            count += 1
-            if not line.startswith(prefix):  # another stream than the reading before
-                prefix = line[: line.find(b"\t") + 1]
-                entry = streams.get(prefix[:-1])
-                if not entry:
-                    key = json.dumps(prefix[:-1].decode()).encode()
-                    streams[prefix[:-1]] = entry = [key, start, 0]
-                    length += len(key) + 2 + (len(streams) > 1)  # ,"name":[ ] less the last comma
-            entry[2] = stop
-            length += len(line) - stamp_end + 41  # {"timestamp":"<24>","value":<value>},
-            end = stop
-        lines.close()
+        finally:
+            lines.close()
         return end, count, streams, length, first, clean
 
     def _body(self, streams, clean):

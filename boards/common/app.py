@@ -62,6 +62,7 @@ def deliver(client, box, device, backoff, say=print):
     the number of readings delivered, or None when it did not try or failed."""
     if not backoff.ready():
         return None
+    set_aside = box.set_aside
     try:
         if not client.clock_known():  # readings stamped before are dated by the outbox
             say("clock corrected by %d ms" % client.sync_time(set_rtc=True))
@@ -71,7 +72,7 @@ def deliver(client, box, device, backoff, say=print):
         delay = backoff.failed(e)
         say("delivery failed (%s): %d readings kept, next try in %d ms" % (e, box.pending(), delay))
         return None
-    say("delivered %d readings, %d set aside, %d dropped while full" % (sent, len(box.refused()), box.dropped))
+    say("delivered %d readings, %d set aside, %d dropped in all" % (sent, box.set_aside - set_aside, box.dropped))
     try:
         handle_commands(device, say)
     except M2XError as e:
@@ -104,9 +105,18 @@ def device_loop(client, device_id, directory="outbox", stream="temperature", eve
 def wake(client, device_id, directory="outbox", stream="temperature", flush_every=6, online=None):
     """One wake-up of a battery board between deep sleeps: read the sensor into the outbox,
     and every flush_every readings join the network and deliver. A failed delivery is tried
-    again flush_every wake-ups later: the wake cadence is the backoff. Returns the outbox."""
+    again flush_every wake-ups later: the wake cadence is the backoff. While the clock is not
+    known (the first wake-up after power-up), it joins the network first to set it.
+    Returns the outbox."""
     from m2x_micro.backoff import Backoff
     box = open_outbox(client, device_id, directory)
+    if not client.clock_known() and (online is None or online()):
+        # After a power-up (not a deep sleep, which the RTC counts through) the clock is not
+        # known: each wake-up is a new boot, so the outbox could not date this reading later.
+        try:
+            client.sync_time(set_rtc=True)
+        except M2XError as e:
+            print("clock not set (%s): this reading may not be datable" % e)
     box.add(stream, read_sensor())
     pending = box.pending()
     if pending % flush_every == 0 and (online is None or online()):

@@ -375,6 +375,43 @@ def test_halving_isolates_one_refused_reading_and_delivers_the_rest():
     in_dir(test)
 
 
+def test_one_request_a_call_still_isolates_a_refused_reading_and_moves_on():
+    # The halved window lasts from one flush(max_requests=1) to the next: a loop that allows
+    # one request a round sets the bad reading aside after a few rounds, then delivers.
+    def test(path):
+        client = FakeClient()
+        client.refuse = "bad"
+        box = Outbox(client, "d1", path)
+        for i in range(10):
+            box.add("s", "bad" if i == 3 else i)
+        delivered = [box.flush(max_values=10, max_requests=1) for _ in range(20)]
+        assert box.pending() == 0 and sum(delivered) == 9, delivered
+        assert box.set_aside == 1 and [r[2] for r in box.refused()] == ["bad"]
+        box.add("s", 10)
+        assert box.flush(max_values=10, max_requests=1) == 1  # the window is whole again
+    in_dir(test)
+
+
+def test_a_torn_header_is_a_first_write_cut_short_and_the_queue_starts_again():
+    # q's header and its first reading go in one write: a header cut short holds nothing
+    # that add() returned for, and must not make the saved head unusable.
+    def test(path):
+        client = FakeClient()
+        Outbox(client, "d1", path).add("s", 0)
+        whole = read(path + "/q")
+        write(path + "/q", whole[:5])
+        box = Outbox(client, "d1", path)
+        assert box.pending() == 0
+        for value in (1, 2):
+            box.add("s", value)
+        assert box.flush() == 2
+        box.add("s", 3)
+        reopened = Outbox(client, "d1", path)
+        assert reopened.pending() == 1 and reopened.flush() == 1
+        assert [v for s, t, v in client.posted()] == [1, 2, 3]  # none sent twice
+    in_dir(test)
+
+
 def test_every_permanent_refusal_status_sets_aside_only_the_reading():
     def test(path):
         for status in (400, 409, 413, 422):
