@@ -26,10 +26,10 @@ _MAX_MS = 86400000
 
 class Backoff:
     def __init__(self, first_s=1, ceiling_s=300, factor=2, jitter=0.5):
-        if first_s <= 0:
-            raise ValueError("first_s must be > 0")
-        if ceiling_s < first_s:
-            raise ValueError("ceiling_s must be >= first_s")
+        if not first_s >= 0.001:  # a whole millisecond: less would never back off
+            raise ValueError("first_s must be at least 0.001")
+        if not first_s <= ceiling_s or ceiling_s - ceiling_s != 0:
+            raise ValueError("ceiling_s must be finite and >= first_s")
         if factor < 1:
             raise ValueError("factor must be >= 1")
         if not 0 <= jitter <= 1:
