@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 SERVER_PORT ?= 8080
 DB ?= m2x.sqlite3
 
-.PHONY: setup test demo server mpy deploy bench clean
+.PHONY: setup test demo server mpy deploy bench crash-test clean
 
 setup: $(STAMP)
 
@@ -66,3 +66,7 @@ $(WASM32_PORT)/micropython.mjs:
 
 bench: $(STAMP) $(WASM32_PORT)/micropython.mjs
 	$(BIN)/python bench/run.py $(WASM32_PORT)
+
+# The crash test of make test, longer: the device loop killed 2,000 times (about 10 minutes).
+crash-test: $(STAMP)
+	CRASH_KILLS=2000 $(BIN)/python -m pytest -q -s tests/test_crash.py
