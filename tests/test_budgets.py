@@ -13,10 +13,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import run as bench  # noqa: E402
 
 MPY_BUDGET = 13 * 1024  # bytes, the target of issue 8 (bounded requests raised it from 12)
-# The issue's target is 32 KiB, not met (see README). `make bench` measures 57 KiB: near
-# that size a run completes or not as the heap happens to fragment (56 failed 5 runs in 5,
-# 55 completed 5 in 5), hence the margin.
-SCENARIO_HEAP_BUDGET_KB = 62
+# The target of issue 4 was 32 KiB, not met (see README). `make bench` measures 65 KiB since
+# requests became bounded (57 before). Near that size a run completes or not as the heap
+# happens to fragment, and not even monotonically (60 and 62 KiB completed 30 runs in 30, 64
+# failed 1 in 10), hence the margin: 70 completed 30 in 30.
+SCENARIO_HEAP_BUDGET_KB = 70
 OUTBOX_MPY_BUDGET = 6 * 1024  # bytes, the targets of issue 8 for the add-ons
 BACKOFF_MPY_BUDGET = 1536
 # The device loop (boards/common/app.py) for 10,000 readings, delivering every 100, whose
