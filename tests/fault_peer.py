@@ -424,26 +424,17 @@ class FaultPeer:
         return self._finish(conn, end)
 
     def _mode_huge_error(self, conn, end, size=HUGE, content_length=True, before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
-        body = huge_html(size)
-        head = self._answer_head(502, "Bad Gateway", [("Content-Type", "text/html")],
-                                 len(body) if content_length else None)
-        try:
-            self._send(conn, head + body, end)
-        except OSError:
-            self._client_closed()
-            return True  # the client read what it needed and left: as intended
-        return self._finish(conn, end)
+        return self._huge(conn, end, 502, "Bad Gateway", "text/html", huge_html(size), content_length, before)
 
     def _mode_huge_json(self, conn, end, size=HUGE, content_length=True, before=None):
+        return self._huge(conn, end, 200, "OK", "application/json", huge_json(size), content_length, before)
+
+    def _huge(self, conn, end, status, reason, content_type, body, content_length, before):
+        # An answer far larger than a client may read, with or without its Content-Length.
         self._read_request(conn, end)
         if before:
             before(self)
-        body = huge_json(size)
-        head = self._answer_head(200, "OK", [("Content-Type", "application/json")],
-                                 len(body) if content_length else None)
+        head = self._answer_head(status, reason, [("Content-Type", content_type)], len(body) if content_length else None)
         try:
             self._send(conn, head + body, end)
         except OSError:

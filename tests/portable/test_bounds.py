@@ -29,17 +29,24 @@ class Drip:
         return b" "
 
 
-class DripHTTP(FakeHTTP):
+class SlowHTTP(FakeHTTP):
+    """Answers a 200 of `length` bytes after `late` seconds, its body read from `raw`."""
+
+    def __init__(self, raw, length, late=0):
+        FakeHTTP.__init__(self)
+        self.raw, self.length, self.late = raw, length, late
+
     def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
+        time.sleep(self.late)
         self.calls.append((method, url, data, headers, timeout))
-        response = FakeResponse(200, b"", {"Content-Length": "100000"})
-        response.raw = Drip()
+        response = FakeResponse(200, b"", {"Content-Length": str(self.length)})
+        response.raw = self.raw
         self.responses.append(response)
         return response
 
 
 def test_a_dripping_answer_ends_at_the_timeout_with_etimedout():
-    http = DripHTTP()
+    http = SlowHTTP(Drip(), 100000)
     start = now_ms()
     e = raises(m2x_micro.NetworkError, client_with(http, timeout=0.4, max_body=200000).status)
     took = since_ms(start)
@@ -150,19 +157,8 @@ class Silent:
         raise OSError(errno.EAGAIN)
 
 
-class LateThenSilentHTTP(FakeHTTP):
-    """Headers after 300 ms, then a body that stops."""
-
-    def request(self, method, url, data=None, headers=None, timeout=None, stream=None):
-        time.sleep(0.3)
-        response = FakeResponse(200, b"", {"Content-Length": "100"})
-        response.raw = Silent()
-        self.responses.append(response)
-        return response
-
-
 def test_a_body_that_stops_ends_at_the_timeout_not_a_socket_timeout_later():
-    http = LateThenSilentHTTP()
+    http = SlowHTTP(Silent(), 100, late=0.3)  # headers after 300 ms, then a body that stops
     start = now_ms()
     e = raises(m2x_micro.NetworkError, client_with(http, timeout=0.5).status)
     took = since_ms(start)
