@@ -53,7 +53,7 @@ def handle_commands(device, say=print):
 # the backoff says it is time; commands are polled after each delivery.
 
 def open_outbox(client, device_id, directory):
-    from m2x_micro.outbox import Outbox  # an add-on: a board without it can still run demo()
+    from m2x_micro.outbox import Outbox  # an add-on: imported only by what uses it
     return Outbox(client, device_id, directory)
 
 
