@@ -202,8 +202,15 @@ class FaultPeer:
         end = time.monotonic() + self.max_seconds
         reset = False
         try:
-            handler = getattr(self, "_mode_" + mode)
-            reset = handler(conn, end, **options)
+            options = dict(options)
+            before = options.pop("before", None)
+            # Every mode starts the same: the request read (a reset_request only part of it,
+            # 16 bytes unless told), then the test's hook.
+            after = options.pop("after", 16 if mode == "reset_request" else None)
+            raw = self._read_request(conn, end, after=after)
+            if before:
+                before(self)
+            reset = getattr(self, "_mode_" + mode)(conn, end, raw, **options)
         except _Stopped:
             reset = True  # the peer is stopping, or the connection outlived max_seconds
         except OSError:
@@ -357,19 +364,14 @@ class FaultPeer:
         lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    # --- modes: each returns True to end with a reset, False for a normal close ----------
-    def _mode_reset_request(self, conn, end, after=16, before=None):
+    # --- modes: each gets the request as read (see _serve) and returns True to end with a
+    # reset, False for a normal close
+    def _mode_reset_request(self, conn, end, raw):
         # The request's bytes not read stay in the socket: closing would reset anyway, but
         # SO_LINGER 0 makes it a reset in every case.
-        self._read_request(conn, end, after=after)
-        if before:
-            before(self)
         return True
 
-    def _mode_reset_response(self, conn, end, part="headers", before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_reset_response(self, conn, end, raw, part="headers"):
         if part == "headers":
             data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Le"
         else:
@@ -378,10 +380,7 @@ class FaultPeer:
         time.sleep(0.05)  # the bytes arrive before the reset
         return True
 
-    def _mode_drip_headers(self, conn, end, interval=0.5, duration=None, before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_drip_headers(self, conn, end, raw, interval=0.5, duration=None):
         self._send(conn, b"HTTP/1.1 200 OK\r\nX-Drip: ", end)
         drip_end = end if duration is None else min(end, time.monotonic() + duration)
         while time.monotonic() < drip_end:
@@ -391,10 +390,7 @@ class FaultPeer:
         self._send(conn, b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", end)
         return self._finish(conn, end)
 
-    def _mode_drip_body(self, conn, end, interval=0.5, length=1000, before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_drip_body(self, conn, end, raw, interval=0.5, length=1000):
         body = huge_json(length)
         self._send(conn, self._answer_head(200, "OK", [("Content-Type", "application/json")], len(body)), end)
         for i in range(len(body)):
@@ -403,18 +399,12 @@ class FaultPeer:
                 raise _Stopped()
         return self._finish(conn, end)
 
-    def _mode_truncate(self, conn, end, length=1000, send=10, before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_truncate(self, conn, end, raw, length=1000, send=10):
         body = huge_json(length)
         self._send(conn, self._answer_head(200, "OK", [("Content-Type", "application/json")], length) + body[:send], end)
         return self._finish(conn, end)
 
-    def _mode_status(self, conn, end, status=500, body=None, headers=None, before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_status(self, conn, end, raw, status=500, body=None, headers=None):
         reasons = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
                    503: "Service Unavailable", 504: "Gateway Timeout"}
         if body is None:
@@ -423,17 +413,14 @@ class FaultPeer:
         self._send(conn, self._answer_head(status, reasons.get(status, "Error"), fields, len(body)) + body, end)
         return self._finish(conn, end)
 
-    def _mode_huge_error(self, conn, end, size=HUGE, content_length=True, before=None):
-        return self._huge(conn, end, 502, "Bad Gateway", "text/html", huge_html(size), content_length, before)
+    def _mode_huge_error(self, conn, end, raw, size=HUGE, content_length=True):
+        return self._huge(conn, end, 502, "Bad Gateway", "text/html", huge_html(size), content_length)
 
-    def _mode_huge_json(self, conn, end, size=HUGE, content_length=True, before=None):
-        return self._huge(conn, end, 200, "OK", "application/json", huge_json(size), content_length, before)
+    def _mode_huge_json(self, conn, end, raw, size=HUGE, content_length=True):
+        return self._huge(conn, end, 200, "OK", "application/json", huge_json(size), content_length)
 
-    def _huge(self, conn, end, status, reason, content_type, body, content_length, before):
+    def _huge(self, conn, end, status, reason, content_type, body, content_length):
         # An answer far larger than a client may read, with or without its Content-Length.
-        self._read_request(conn, end)
-        if before:
-            before(self)
         head = self._answer_head(status, reason, [("Content-Type", content_type)], len(body) if content_length else None)
         try:
             self._send(conn, head + body, end)
@@ -442,17 +429,11 @@ class FaultPeer:
             return True  # the client read what it needed and left: as intended
         return self._finish(conn, end)
 
-    def _mode_garbage(self, conn, end, data=b"\x00\xffSSH-2.0-OpenSSH_9.6 not http at all\r\n\x16\x03\x01garbage\r\n\r\n", before=None):
-        self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_garbage(self, conn, end, raw, data=b"\x00\xffSSH-2.0-OpenSSH_9.6 not http at all\r\n\x16\x03\x01garbage\r\n\r\n"):
         self._send(conn, data, end)
         return self._finish(conn, end)
 
-    def _mode_proxy(self, conn, end, upstream=None, before=None):
-        raw = self._read_request(conn, end)
-        if before:
-            before(self)
+    def _mode_proxy(self, conn, end, raw, upstream=None):
         up = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._track(up)
         try:
