@@ -604,11 +604,13 @@ job GET /jobs/{id} Job""",)
         With set_rtc=True also set machine.RTC where the board has one.
         Returns the correction: server time minus this machine's clock, in ms."""
         known = self.clock_known()
-        sent = _local_now_ms()
-        server = self.time()["millis"]
-        correction = self.clock_offset = server - (sent + _local_now_ms()) // 2
+        sent, start = _local_now_ms(), _elapsed_ms(0)
+        # The server's time when we asked, by the monotonic clock: the local clock may be
+        # stepped meanwhile (the TLS transport sets it from the server's certificate).
+        asked = self.time()["millis"] - _elapsed_ms(start) // 2
+        correction = self.clock_offset = asked + _elapsed_ms(start) - _local_now_ms()
         if not known:  # what dates the stamps this boot's clock made before (see outbox)
-            self.early_correction = correction
+            self.early_correction = asked - sent
         self._synced = True
         if set_rtc:
             self._set_rtc()
@@ -660,7 +662,7 @@ job GET /jobs/{id} Job""",)
         # (copies interleaved with garbage would fragment a board's heap). A missing
         # timestamp gets now (in server time after sync_time()).
         if not isinstance(values, (list, tuple)):
-            raise TypeError("values must be a list of {'value': v, 'timestamp': t} dicts")
+            raise TypeError("values must be a list of dicts")
         out = [None] * len(values)  # allocated before the garbage below
         for i in range(len(values)):
             item = values[i]

@@ -21,7 +21,14 @@ class FakeTimeWithoutNs:
     def time(self):
         return (self.unix_ms - self.shift_ms) // 1000
 
-    def __getattr__(self, name):  # the rest (the clock that deadlines use) is the real one
+    # The monotonic clock stands still too: a request takes no time by either clock.
+    def ticks_ms(self):
+        return 0
+
+    def monotonic_ns(self):
+        return 0
+
+    def __getattr__(self, name):  # the rest is the real one
         if name == "time_ns":
             raise AttributeError(name)
         return getattr(_real_time, name)
@@ -229,6 +236,31 @@ def test_a_write_on_a_clock_not_yet_known_syncs_first_and_never_sends_a_2000_sta
     assert on_clock(FakeTime(2000, UNSET_MS), client.clock_known)
     # What dates the stamps this boot made before it knew the time (the outbox uses it).
     assert client.early_correction == INSTANT_MS - UNSET_MS
+
+
+class ClockSettingHTTP(FakeHTTP):
+    """A transport that sets the board's clock while it carries the request, as the TLS
+    transport does on a board's first connection after power-up."""
+
+    def __init__(self, clock, to_ms):
+        FakeHTTP.__init__(self)
+        self.clock, self.to_ms = clock, to_ms
+
+    def request(self, *args, **kwargs):
+        self.clock.unix_ms = self.to_ms
+        return FakeHTTP.request(self, *args, **kwargs)
+
+
+def test_a_clock_set_during_sync_time_still_dates_the_stamps_made_before():
+    clock = FakeTime(2000, UNSET_MS)
+    set_to = INSTANT_MS - 2000  # the transport set the clock 2 s behind the server
+    client = new_client(ClockSettingHTTP(clock, set_to).reply(200, time_answer(INSTANT_MS)))
+    early_stamp = on_clock(clock, client.stamp_ms)
+    # Now: the server's time by the new clock. Before: a stamp of the 2000 clock dated by
+    # early_correction lands on the server's time of the request, not halfway between
+    # 2000 and now.
+    assert on_clock(clock, client.sync_time) == 2000
+    assert early_stamp + client.early_correction == INSTANT_MS
 
 
 def test_a_clock_that_reads_a_real_date_is_known_without_a_request():
