@@ -41,9 +41,9 @@ def _epoch_offset():
     return 946684800 if time.gmtime(0)[0] == 2000 else 0  # 2000-01-01 (ESP32 and friends)
 
 
-def _elapsed_ms(start):
-    # ms since start on a monotonic clock (_elapsed_ms(0) is a start): MicroPython's ticks,
-    # which wrap (hence ticks_diff), or CPython's monotonic clock. Deadlines use it.
+def elapsed_ms(start):
+    """ms since start on a monotonic clock (elapsed_ms(0) is a start): MicroPython's ticks,
+    which wrap (hence ticks_diff), or CPython's monotonic clock. Deadlines use it."""
     try:
         return time.ticks_diff(time.ticks_ms(), start)
     except AttributeError:
@@ -427,7 +427,7 @@ job GET /jobs/{id} Job""",)
         what the request made."""
         url = self.endpoint + "/v2" + path + _query(query or {})
         headers = self._headers
-        start = _elapsed_ms(0)  # the start of the whole request: its timeout is for all of it
+        start = elapsed_ms(0)  # the start of the whole request: its timeout is for all of it
         if body is not None:
             data = self._json(body)
         elif data is not None:
@@ -445,7 +445,7 @@ job GET /jobs/{id} Job""",)
             headers = getattr(resp, "headers", None)
             content = self._read(resp.raw, status, headers, start)
         except (OSError, ValueError, MemoryError) as e:
-            if self.timeout * 1000 <= _elapsed_ms(start):  # a read cut by the socket's timeout
+            if self.timeout * 1000 <= elapsed_ms(start):  # a read cut by the socket's timeout
                 import errno
                 e = OSError(errno.ETIMEDOUT, "ETIMEDOUT")
             raise self._network_error(method, path, e)
@@ -461,7 +461,7 @@ job GET /jobs/{id} Job""",)
 
     def _left(self, start):
         # Seconds left of the request's timeout; past it, the error a socket would raise.
-        left = self.timeout - _elapsed_ms(start) / 1000
+        left = self.timeout - elapsed_ms(start) / 1000
         if left <= 0:
             import errno
             raise OSError(errno.ETIMEDOUT, "ETIMEDOUT")
@@ -604,11 +604,11 @@ job GET /jobs/{id} Job""",)
         With set_rtc=True also set machine.RTC where the board has one.
         Returns the correction: server time minus this machine's clock, in ms."""
         known = self.clock_known()
-        sent, start = _local_now_ms(), _elapsed_ms(0)
+        sent, start = _local_now_ms(), elapsed_ms(0)
         # The server's time when we asked, by the monotonic clock: the local clock may be
         # stepped meanwhile (the TLS transport sets it from the server's certificate).
-        asked = self.time()["millis"] - _elapsed_ms(start) // 2
-        correction = self.clock_offset = asked + _elapsed_ms(start) - _local_now_ms()
+        asked = self.time()["millis"] - elapsed_ms(start) // 2
+        correction = self.clock_offset = asked + elapsed_ms(start) - _local_now_ms()
         if not known:  # what dates the stamps this boot's clock made before (see outbox)
             self.early_correction = asked - sent
         self._synced = True
