@@ -1,4 +1,5 @@
 """python -m m2x_server --host 127.0.0.1 --port 8080 --db m2x.sqlite3 [--master-key KEY]
+                        [--tls-cert C --tls-key K] [--idle-timeout SECONDS] [--log-requests]
 
 Prints `master key: KEY` when it created the account's primary master key, then
 `m2x_server listening on URL` once it accepts connections. Ctrl-C or SIGTERM stop it
@@ -13,7 +14,7 @@ import sys
 import threading
 
 from . import __version__
-from .httpd import make_server
+from .httpd import IDLE_TIMEOUT, make_server
 
 
 def parse_args(argv):
@@ -27,11 +28,15 @@ def parse_args(argv):
     )
     parser.add_argument("--tls-cert", help="PEM certificate: serve https")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    parser.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT, metavar="SECONDS",
+                        help="close a connection idle this long, kept-alive ones too (default %d)" % IDLE_TIMEOUT)
     parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
     parser.add_argument("--version", action="version", version="m2x_server " + __version__)
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
+    if not 0 < args.idle_timeout < float("inf"):
+        parser.error("--idle-timeout must be a positive number of seconds")
     return args
 
 
@@ -39,7 +44,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         server = make_server(args.host, args.port, args.db, args.master_key, args.tls_cert, args.tls_key,
-                             args.log_requests)
+                             args.log_requests, args.idle_timeout)
     except (OSError, ValueError, sqlite3.Error, ssl.SSLError) as exc:
         print("m2x_server: error: %s" % exc, file=sys.stderr)
         return 2

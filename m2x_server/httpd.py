@@ -25,7 +25,7 @@ from .timefmt import now_ms
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 16 * MAX_BODY  # an oversized body up to this is read so the 413 arrives cleanly
-IDLE_TIMEOUT = 60  # seconds a kept-alive connection may sit idle
+IDLE_TIMEOUT = 60  # seconds a kept-alive connection may sit idle (the default of make_server)
 HOST_RE = re.compile(r"^[A-Za-z0-9.\-:\[\]]+$")
 # ASCII digits only: str.isdigit() and int() also take "²" or "-5", which read() chokes on.
 CONTENT_LENGTH_RE = re.compile(r"[0-9]{1,18}")
@@ -38,10 +38,14 @@ VERSION = "v2-m2x_server-" + __version__
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "m2x_server/" + __version__
-    timeout = IDLE_TIMEOUT
+    timeout = IDLE_TIMEOUT  # setup() takes the server's idle_timeout
     # Headers and body are two writes; with Nagle's algorithm a kept-alive client waits
     # ~40 ms for the delayed ACK between them.
     disable_nagle_algorithm = True
+
+    def setup(self):
+        self.timeout = self.server.idle_timeout  # a connection silent this long is closed
+        super().setup()
 
     def do_GET(self):
         self._dispatch()
@@ -169,9 +173,12 @@ def _encode(body):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, app, tls_context, log_requests):
+    def __init__(self, address, app, tls_context, log_requests, idle_timeout):
         self.app = app
         self.log_requests = log_requests
+        self.idle_timeout = idle_timeout
+        self.connections_accepted = 0
+        self._count_lock = threading.Lock()
         self.scheme = "https" if tls_context else "http"
         self.tls_context = tls_context
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -181,10 +188,16 @@ class _HTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.authority = "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
 
+    def get_request(self):
+        accepted = super().get_request()
+        with self._count_lock:
+            self.connections_accepted += 1
+        return accepted
+
     def finish_request(self, request, client_address):
         """Runs in the connection's thread, so a slow TLS handshake blocks no one else."""
         if self.tls_context:
-            request.settimeout(IDLE_TIMEOUT)
+            request.settimeout(self.idle_timeout)
             request.do_handshake()
         super().finish_request(request, client_address)
 
@@ -198,16 +211,20 @@ class Server:
     """An M2X server on a database file: `make_server(...)`, then serve_forever() or start().
 
     `url` has no trailing slash and no /v2; `master_key` is the account's primary master
-    key as it is now; `created_master_key` tells whether this start created it.
+    key as it is now; `created_master_key` tells whether this start created it;
+    `connections_accepted` counts the TCP connections accepted so far. A connection that
+    sends nothing for `idle_timeout` seconds (between kept-alive requests too) is closed.
     """
 
     def __init__(self, host="127.0.0.1", port=0, db_path="m2x.sqlite3", master_key=None,
-                 tls_cert=None, tls_key=None, log_requests=False):
+                 tls_cert=None, tls_key=None, log_requests=False, idle_timeout=IDLE_TIMEOUT):
+        idle_timeout = _check_idle_timeout(idle_timeout)
         self.db = Database(db_path)
         try:
             _, self.created_master_key = ensure_primary_master_key(self.db, master_key, now_ms())
             tls_context = _tls_context(tls_cert, tls_key) if tls_cert else None
-            self._httpd = _HTTPServer((host, port), App(self.db, ROUTES), tls_context, log_requests)
+            self._httpd = _HTTPServer((host, port), App(self.db, ROUTES), tls_context, log_requests,
+                                      idle_timeout)
         except BaseException:
             self.db.close()
             raise
@@ -221,6 +238,15 @@ class Server:
     @property
     def port(self):
         return self._httpd.server_address[1]
+
+    @property
+    def idle_timeout(self):
+        return self._httpd.idle_timeout
+
+    @property
+    def connections_accepted(self):
+        with self._httpd._count_lock:
+            return self._httpd.connections_accepted
 
     @property
     def master_key(self):
@@ -266,7 +292,13 @@ def _tls_context(cert, key):
     return context
 
 
+def _check_idle_timeout(seconds):
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+        raise ValueError("idle_timeout must be a positive number of seconds, not %r" % (seconds,))
+    return seconds
+
+
 def make_server(host="127.0.0.1", port=0, db_path="m2x.sqlite3", master_key=None,
-                tls_cert=None, tls_key=None, log_requests=False):
+                tls_cert=None, tls_key=None, log_requests=False, idle_timeout=IDLE_TIMEOUT):
     """A Server bound to host:port (0 picks a free port), not serving yet."""
-    return Server(host, port, db_path, master_key, tls_cert, tls_key, log_requests)
+    return Server(host, port, db_path, master_key, tls_cert, tls_key, log_requests, idle_timeout)
