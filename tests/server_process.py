@@ -11,6 +11,10 @@
 
     with running_server(path, subprocess=True) as server:  # the real CLI; .process, .stop()
 
+    with running_server(path, tls_cert=c, tls_key=k, ca=ca_pem, idle_timeout=1) as server:
+        server.url          # "https://127.0.0.1:54321"; request() verifies against ca
+        server.connections_accepted   # in-process only: TCP connections since the last start
+
 Both kinds have the same attributes (and .port); stop() and start() may be called in turn,
 and a restart keeps the port, so .url stays valid.
 """
@@ -37,9 +41,15 @@ class ServerHandle:
     url = None
     master_key = None
 
-    def __init__(self, db_path, master_key=None):
+    def __init__(self, db_path, master_key=None, tls_cert=None, tls_key=None, idle_timeout=None, ca=None):
+        """tls_cert/tls_key: serve https; ca: the CA file request() verifies https against;
+        idle_timeout: the server's, in seconds (None: its default)."""
         self.db_path = Path(db_path)
         self.requested_master_key = master_key
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.idle_timeout = idle_timeout
+        self.ca = ca
 
     def api_url(self, path):
         """url + "/v2" + path, for clients that take full URLs."""
@@ -57,6 +67,8 @@ class ServerHandle:
         if key is not None:
             headers["X-M2X-KEY"] = key
         kwargs.setdefault("timeout", 10)
+        if self.ca is not None:
+            kwargs.setdefault("verify", str(self.ca))
         return requests.request(method, self.url + path, headers=headers, **kwargs)
 
     def restart(self):
@@ -73,15 +85,22 @@ class ServerHandle:
 class InProcessServer(ServerHandle):
     """m2x_server in a background thread of the test process."""
 
-    def __init__(self, db_path, master_key=None):
-        super().__init__(db_path, master_key)
+    def __init__(self, db_path, master_key=None, **options):
+        super().__init__(db_path, master_key, **options)
         self.server = None
         self.port = 0
+
+    @property
+    def connections_accepted(self):
+        """TCP connections the running server accepted (a restart counts from 0 again)."""
+        return self.server.connections_accepted
 
     def start(self):
         from m2x_server import make_server
 
-        self.server = make_server("127.0.0.1", self.port, str(self.db_path), self.requested_master_key).start()
+        options = {} if self.idle_timeout is None else {"idle_timeout": self.idle_timeout}
+        self.server = make_server("127.0.0.1", self.port, str(self.db_path), self.requested_master_key,
+                                  _str(self.tls_cert), _str(self.tls_key), **options).start()
         self.url = self.server.url
         self.port = self.server.port  # a restart listens on the same port
         self.master_key = self.server.master_key
@@ -95,8 +114,8 @@ class InProcessServer(ServerHandle):
 class SubprocessServer(ServerHandle):
     """`python -m m2x_server` in a child process; its stderr goes to db_path + '.stderr'."""
 
-    def __init__(self, db_path, master_key=None, extra_args=()):
-        super().__init__(db_path, master_key)
+    def __init__(self, db_path, master_key=None, extra_args=(), **options):
+        super().__init__(db_path, master_key, **options)
         self.extra_args = list(extra_args)
         self.process = None
         self.port = 0
@@ -106,6 +125,10 @@ class SubprocessServer(ServerHandle):
     def command(self):
         args = [sys.executable, "-m", "m2x_server", "--host", "127.0.0.1", "--port", str(self.port),
                 "--db", str(self.db_path)] + self.extra_args
+        if self.tls_cert is not None:
+            args += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        if self.idle_timeout is not None:
+            args += ["--idle-timeout", str(self.idle_timeout)]
         if self.requested_master_key:
             args += ["--master-key", self.requested_master_key]
         return args
@@ -157,6 +180,10 @@ class SubprocessServer(ServerHandle):
         return status
 
 
+def _str(path):
+    return None if path is None else str(path)
+
+
 def _pump_lines(stream, lines):
     """Move a child's stdout lines to a queue (None at the end), keeping the pipe drained."""
     with stream:
@@ -166,9 +193,10 @@ def _pump_lines(stream, lines):
 
 
 @contextlib.contextmanager
-def running_server(db_path, subprocess=False, master_key=None):
-    """A started server on db_path, stopped on exit."""
-    server = (SubprocessServer if subprocess else InProcessServer)(db_path, master_key)
+def running_server(db_path, subprocess=False, master_key=None, **options):
+    """A started server on db_path, stopped on exit. options: tls_cert, tls_key, ca,
+    idle_timeout (see ServerHandle), and extra_args for a subprocess."""
+    server = (SubprocessServer if subprocess else InProcessServer)(db_path, master_key, **options)
     server.start()
     try:
         yield server
