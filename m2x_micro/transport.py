@@ -255,13 +255,17 @@ class Transport:
         self._left()
         self._sock.sendall(data)
 
+    def _recv(self, n):
+        # What one read of the connection brings, waiting no longer than the deadline.
+        self._left()
+        data = self._sock.recv(n)
+        self._answered = self._answered or bool(data)
+        return data
+
     def _take(self, n):
         # Up to n bytes of the answer: what is buffered, else what one read brings.
         if not self._buf:
-            self._left()
-            data = self._sock.recv(n)
-            self._answered = self._answered or bool(data)
-            return data
+            return self._recv(n)
         data, self._buf = self._buf[:n], self._buf[n:]
         return data
 
@@ -274,7 +278,7 @@ class Transport:
                 return line.rstrip(b"\r")
             if len(self._buf) >= room:
                 raise ValueError("an answer's head over %d bytes" % _HEAD_MAX)
-            more = self._take(512)
+            more = self._recv(512)
             if not more:
                 raise OSError(errno.ECONNRESET, "the server closed the connection")
             self._buf += more
