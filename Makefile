@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# Debian packages the tests use: openssl makes the test CAs, libfaketime gives a process a
+# board's unset clock (the year 2000). Installed once, by apt-get (as root, as in CI).
+DEBIAN_PACKAGES := openssl faketime
+DEBIAN_STAMP := $(VENV)/.installed-debian
 BUILD := build
-# The client as the folder a board gets: the core and its add-ons (outbox, backoff).
+# The client as the folder a board gets: the core and its add-ons (outbox, backoff, transport).
 PACKAGE := $(patsubst m2x_micro/%.py,$(BUILD)/m2x_micro/%.mpy,$(wildcard m2x_micro/*.py))
-MPY := $(PACKAGE) $(BUILD)/app.mpy $(BUILD)/demo.mpy
+MPY := $(PACKAGE) $(BUILD)/app.mpy $(BUILD)/client.mpy $(BUILD)/demo.mpy
 
 # Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
 BOARD ?= esp32
@@ -15,9 +19,19 @@ HOST ?= 127.0.0.1
 SERVER_PORT ?= 8080
 DB ?= m2x.sqlite3
 
-.PHONY: setup test demo server mpy deploy bench crash-test clean
+# make certs CERT_HOSTS="m2x.lan 192.168.1.20": a private CA (made once) and a server
+# certificate for those names in $(CERTS)/, for `make server` over https (README).
+CERTS ?= certs
+CERT_HOSTS ?= localhost 127.0.0.1
 
-setup: $(STAMP)
+.PHONY: setup test demo server mpy deploy bench crash-test certs clean
+
+setup: $(STAMP) $(DEBIAN_STAMP)
+
+$(DEBIAN_STAMP): $(STAMP)
+	dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; }
+	touch $@
 
 # The venv is rebuilt whenever the pinned requirements change.
 $(STAMP): requirements-dev.txt
@@ -25,7 +39,7 @@ $(STAMP): requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-test: $(STAMP)
+test: $(STAMP) $(DEBIAN_STAMP)
 	$(BIN)/python -m pytest
 
 demo: $(STAMP) $(MPY)
@@ -34,6 +48,9 @@ demo: $(STAMP) $(MPY)
 # The server in the foreground, for a real board: make server HOST=0.0.0.0
 server: $(STAMP)
 	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB)
+
+certs: $(STAMP)
+	$(BIN)/python -m m2x_server.certs $(addprefix --host ,$(CERT_HOSTS)) --out $(CERTS)
 
 mpy: $(MPY)
 
@@ -50,6 +67,7 @@ deploy: $(MPY)
 	$(BIN)/mpremote connect $(PORT) \
 	  cp -r $(BUILD)/m2x_micro : + \
 	  cp $(BUILD)/app.mpy :app.mpy + \
+	  cp $(BUILD)/client.mpy :client.mpy + \
 	  cp boards/$(BOARD)/config.py :config.py + \
 	  cp boards/$(BOARD)/wifi.py :wifi.py + \
 	  cp boards/$(BOARD)/boot.py :boot.py + \
