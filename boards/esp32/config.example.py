@@ -6,6 +6,11 @@ WIFI_PASSWORD = "my-password"
 M2X_KEY = "0123456789abcdef0123456789abcdef"
 # Your m2x_server (`make server` prints its address; use the computer's LAN address).
 M2X_ENDPOINT = "http://192.168.1.10:8080"
+# For an https server: the CA's certificate in DER, copied to the board (README, "TLS on a
+# board"). The board then checks the server against it, keeps one connection open and
+# sets its clock from that server after power-up.
+# M2X_ENDPOINT = "https://m2x.example.lan:8443"
+# CA = "ca.der"
 DEVICE_ID = "0123456789abcdef0123456789abcdef"
 
 EVERY_S = 10  # seconds between readings

@@ -6,9 +6,9 @@
 import config
 import wifi
 from app import device_loop, wake
-from m2x_micro import M2XClient
+from client import make_client
 
-client = M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10)
+client = make_client(config)
 outbox = getattr(config, "OUTBOX_DIR", "outbox")
 sleep_s = getattr(config, "DEEP_SLEEP_S", None)
 if sleep_s:

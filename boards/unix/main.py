@@ -7,10 +7,10 @@
 import sys
 
 import config
+from client import make_client
 from demo import demo, field_check, field_demo
-from m2x_micro import M2XClient
 
-client = M2XClient(config.M2X_KEY, config.M2X_ENDPOINT, timeout=10)
+client = make_client(config)
 mode = sys.argv[1] if len(sys.argv) > 1 else "scenario"
 if mode == "scenario":
     print("m2x-micro demo on %s %s against %s" % (
