@@ -39,11 +39,12 @@ def test_mip_installs_the_package_and_it_talks_to_m2x_server(m2x_server, tmp_pat
         files.server_close()
     print(install.stdout, install.stderr)
     assert install.returncode == 0
-    for module in ("__init__", "outbox", "backoff"):  # the core and its add-ons, as the folder
+    for module in ("__init__", "outbox", "backoff", "transport"):  # the core and its add-ons, as the folder
         assert (lib / "m2x_micro" / (module + ".py")).read_bytes() == (ROOT / "m2x_micro" / (module + ".py")).read_bytes()
     use = ("from m2x_micro import M2XClient\n"
            "from m2x_micro.outbox import Outbox\n"
-           "c = M2XClient(%r, %r)\n"
+           "from m2x_micro.transport import Transport\n"
+           "c = M2XClient(%r, %r, transport=Transport())\n"
            "d = c.create_device(name='installed with mip', visibility='private')\n"
            "d.create_stream('t')\n"
            "box = Outbox(c, d.id, %r)\n"
