@@ -308,3 +308,110 @@ def test_close_and_with_end_the_connection():
         on_network(Network(sock), client_over(http).status)
         assert not sock.closed
     assert sock.closed
+
+
+# --- A board's first https connection after power-up, its clock in 2000 ------------------
+
+class FakeTLS:
+    """Stands in for MicroPython's tls: each handshake follows the next script step, a pair
+    (the server's certificate, what the date check says). A certificate whose dates the
+    board's clock does not reach is refused under CERT_REQUIRED, as mbedtls does, and let
+    through under CERT_OPTIONAL; the verify callback sees it either way."""
+
+    CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED = 0, 1, 2
+    PROTOCOL_TLS_CLIENT = 0
+    MBEDTLS_VERSION = "fake"
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.modes = []
+
+    def SSLContext(self, protocol):
+        return FakeContext(self)
+
+
+class FakeContext:
+    def __init__(self, tls):
+        self.tls = tls
+        self.verify_mode = tls.CERT_NONE
+        self.verify_callback = None
+
+    def load_verify_locations(self, ca):
+        assert isinstance(ca, bytes)
+
+    def wrap_socket(self, sock, server_hostname=None):
+        leaf, problem = self.tls.steps.pop(0)
+        self.tls.modes.append(self.verify_mode)
+        self.verify_callback(memoryview(leaf), 0)
+        if problem and self.verify_mode == FakeTLS.CERT_REQUIRED:
+            raise ValueError(problem)
+        return sock
+
+
+class BoardClock:
+    """time for the transport, and machine for the RTC: 2000 until the RTC is set."""
+
+    def __init__(self):
+        self.rtc_set_to = None
+
+    def gmtime(self, secs=None):
+        return self.rtc_set_to or (2000, 1, 1, 0, 0, 42, 5, 1)
+
+    def RTC(self):
+        return self
+
+    def datetime(self, fields):
+        self.rtc_set_to = fields
+
+
+def first_connection(tls, *sockets):
+    import sys
+    board = BoardClock()
+    saved = transport.tls, transport.time, sys.modules.get("machine")
+    transport.tls, transport.time, sys.modules["machine"] = tls, board, board
+    network = Network(*sockets)
+    try:
+        client = client_over(transport.Transport(ca=b"ca"), "https://m2x.test")
+        try:
+            result = on_network(network, client.status)
+        except m2x_micro.NetworkError as e:
+            result = e
+    finally:
+        transport.tls, transport.time = saved[:2]
+        if saved[2] is None:
+            del sys.modules["machine"]
+        else:
+            sys.modules["machine"] = saved[2]
+    return result, board.rtc_set_to, network.opened
+
+
+FUTURE = "\nThe certificate validity starts in the future\n"
+DATED = b"HTTP/1.1 200 OK\r\nDate: Wed, 02 Dec 2026 07:02:47 GMT\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def test_the_first_connection_on_a_2000_clock_dates_the_board_from_the_same_server():
+    tls = FakeTLS((b"leaf", FUTURE), (b"leaf", FUTURE), (b"leaf", None))
+    result, rtc, opened = first_connection(tls, ScriptedSocket([]), ScriptedSocket([DATED]),
+                                           ScriptedSocket([answer()]))
+    assert result == {"ok": 1}
+    assert rtc == (2026, 12, 2, 2, 7, 2, 47, 0)
+    assert tls.modes == [FakeTLS.CERT_REQUIRED, FakeTLS.CERT_OPTIONAL, FakeTLS.CERT_REQUIRED]
+    refused, dating, verified = opened
+    assert refused.sent == b"" and refused.closed  # nothing went over the refused handshake
+    assert dating.sent.startswith(b"GET /v2/time HTTP/1.1\r\n") and KEY.encode() not in dating.sent
+    assert dating.closed
+    assert verified.sent.startswith(b"GET /v2/status") and KEY.encode() in verified.sent
+
+
+def test_a_server_showing_another_certificate_does_not_set_the_clock():
+    tls = FakeTLS((b"leaf", FUTURE), (b"another leaf", FUTURE))
+    result, rtc, opened = first_connection(tls, ScriptedSocket([]), ScriptedSocket([DATED]))
+    assert isinstance(result, m2x_micro.NetworkError) and "certificate not yet valid" in str(result), result
+    assert rtc is None and KEY.encode() not in opened[1].sent
+
+
+def test_a_certificate_refused_for_more_than_its_dates_is_refused_at_once():
+    problem = FUTURE + "The certificate Common Name (CN) does not match with the expected CN\n"
+    result, rtc, opened = first_connection(FakeTLS((b"leaf", problem)), ScriptedSocket([]))
+    assert "wrong host name and certificate not yet valid" in str(result), result
+    assert rtc is None and len(opened) == 1
