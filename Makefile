@@ -46,8 +46,10 @@ demo: $(STAMP) $(MPY)
 	bash boards/unix/demo.sh
 
 # The server in the foreground, for a real board: make server HOST=0.0.0.0
+# TLS=1: https, with the certificate of make certs.
 server: $(STAMP)
-	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB)
+	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB) \
+	  $(if $(TLS),--tls-cert $(CERTS)/server.pem --tls-key $(CERTS)/server.key)
 
 certs: $(STAMP)
 	$(BIN)/python -m m2x_server.certs $(addprefix --host ,$(CERT_HOSTS)) --out $(CERTS)
