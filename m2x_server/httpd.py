@@ -50,7 +50,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._dispatch()
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
 
     def _dispatch(self):
         if self.request_version == "HTTP/0.9":
@@ -67,7 +67,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _answer(self, body):
         url = urlsplit(self.path)
         request = Request(
-            method=self.command,
+            method="GET" if self.command == "HEAD" else self.command,  # HEAD: GET's answer, without its body
             path=url.path,
             query=parse_query(url.query),
             headers=self.headers,
@@ -148,7 +148,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif self.request_version == "HTTP/1.0":  # it asked for keep-alive: say it is granted
             self.send_header("Connection", "keep-alive")
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def send_error(self, code, message=None, explain=None):
         """http.server's own errors (bad request line, headers too long...) as JSON too."""

@@ -57,8 +57,15 @@ def store_waypoint(ctx, device_id, fields):
 
 
 def get_location(ctx):
-    location = current_location(ctx, ctx.device["id"])
-    return no_content() if location is None else ok(location)
+    """The newest waypoint, and under "waypoints" the recent ones, newest first (as the
+    real service answered: its recorded response has both)."""
+    rows = ctx.query("SELECT * FROM waypoints WHERE device_id = ? ORDER BY ts DESC LIMIT ?",
+                     (ctx.device["id"], WAYPOINTS_DEFAULT_LIMIT))
+    if not rows:
+        return no_content()
+    location = waypoint_json(rows[0])
+    location["waypoints"] = [waypoint_json(row) for row in rows]
+    return ok(location)
 
 
 def update_location(ctx):

@@ -58,8 +58,8 @@ def test_post_updates_writes_lists_per_stream(api, device):
     api.call("POST", base(device) + "/updates", 202, json=body)
     assert [item["value"] for item in api.values(device["id"], "temperature")] == [2.5, 1]
     assert api.values(device["id"], "state") == [{"timestamp": at(1), "value": "off"}]
-    assert api.get(base(device) + "/location") == {
-        "name": "lab", "latitude": 1.0, "longitude": 2.0, "elevation": 5.0, "timestamp": at(2)}
+    waypoint = {"name": "lab", "latitude": 1.0, "longitude": 2.0, "elevation": 5.0, "timestamp": at(2)}
+    assert api.get(base(device) + "/location") == dict(waypoint, waypoints=[waypoint])
 
 
 def test_post_updates_errors_as_recorded_and_nothing_written(api, device):
@@ -148,7 +148,7 @@ def test_update_location_and_read_it_back(api, device):
     assert api.call("PUT", base(device) + "/location", 202, json=body).json() == {"status": "accepted"}
     expected = {"name": "Storage Room", "latitude": 33.6908693, "longitude": -117.7597817, "elevation": 0,
                 "timestamp": at(5)}
-    assert api.get(base(device) + "/location") == expected
+    assert api.get(base(device) + "/location") == dict(expected, waypoints=[expected])
     assert api.get(base(device))["location"] == expected
 
 
@@ -166,6 +166,9 @@ def test_waypoints_newest_first_with_range_and_limit(api, device):
                  json={"latitude": second, "longitude": 0, "timestamp": at(second)})
     waypoints = api.get(base(device) + "/location/waypoints")["waypoints"]
     assert [point["latitude"] for point in waypoints] == [4, 3, 2, 1, 0]
+    # The location itself is the newest, with the recent waypoints as the history has them.
+    location = api.get(base(device) + "/location")
+    assert location["latitude"] == 4 and location["waypoints"] == waypoints
     ranged = api.get(base(device) + "/location/waypoints", params={"start": at(1), "end": at(3), "limit": 2})
     assert [point["timestamp"] for point in ranged["waypoints"]] == [at(3), at(2)]
 

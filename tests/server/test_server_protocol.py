@@ -310,3 +310,61 @@ r.close()
     assert result.stdout.splitlines() == [
         '200 {"api":"OK","triggers":"OK"}', '202 {"status":"accepted"}', "200 timestamp,temperature"]
     assert [value["value"] for value in api.values(device["id"], "temperature")] == [21.5]
+
+
+def filled(template, ids):
+    """A route template with its {names} replaced by the ids of ids."""
+    for name, value in ids.items():
+        template = template.replace("{%s}" % name, value)
+    return template
+
+
+# Answers that change between two requests in a row: the log gains the request before, and
+# each export makes a new job.
+VOLATILE = ("/log", "/values/export.csv")
+
+
+def test_head_is_answered_like_get_without_a_body_on_every_route(api, m2x_server):
+    from m2x_server.routes import ROUTES
+    device = api.device()
+    api.stream(device["id"])
+    api.put_value(device["id"], "temperature", 21.5)
+    api.call("PUT", "/devices/%s/location" % device["id"], 202, json={"latitude": 1, "longitude": 2})
+    api.call("PUT", "/devices/%s/metadata/room" % device["id"], json={"value": "lab"})
+    command = api.call("POST", "/commands", 202, json={"name": "X", "targets": {"devices": [device["id"]]}})
+    ids = {"device": device["id"], "stream": "temperature", "field": "room", "key": m2x_server.master_key,
+           "command": command.headers["Location"].rsplit("/", 1)[-1],
+           "distribution": api.call("POST", "/distributions", 201, json={"name": "d", "visibility": "private"}).json()["id"],
+           "collection": api.call("POST", "/collections", 201, json={"name": "c"}).json()["id"],
+           "job": "0" * 32, "file": "none.csv"}  # none: HEAD answers a 404 like GET too
+    templates = sorted({route.template for route in ROUTES})
+    with connect(m2x_server) as sock:  # one kept-alive connection: a HEAD that sent a body would garble the next answer
+        sock_file = sock.makefile("rb")
+        for template in templates:
+            path = filled(template, ids)
+            answers = {}
+            for method in ("GET", "HEAD"):
+                sock.sendall(("%s %s HTTP/1.1\r\nHost: test\r\nX-M2X-KEY: %s\r\n\r\n" % (
+                    method, path, m2x_server.master_key)).encode())
+                if method == "GET":
+                    answers[method] = read_response(sock_file)
+                else:
+                    status, headers, _ = read_head(sock_file)
+                    answers[method] = (status, headers, b"")
+            (get_status, get_headers, body), (head_status, head_headers, _) = answers["GET"], answers["HEAD"]
+            assert head_status == get_status, (path, head_status, get_status)
+            assert head_headers.get("content-type") == get_headers.get("content-type"), path
+            assert head_headers.get("x-m2x-version") == get_headers["x-m2x-version"], path
+            if not path.endswith(VOLATILE):
+                assert head_headers["content-length"] == str(len(body)), path
+
+
+def read_head(sock_file):
+    """(status, headers with lower-case names, None) of an answer without a body."""
+    status_line = sock_file.readline().decode("latin-1")
+    assert status_line.startswith("HTTP/1."), status_line
+    headers = {}
+    for line in iter(sock_file.readline, b"\r\n"):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, None

@@ -19,7 +19,6 @@ PYTHON_DATA = FIXTURES / "m2x-python-data.json"
 OBSOLETE = {
     "triggers",  # device triggers were removed from the v2 API (only status's "triggers":"OK" stayed)
     "groups",  # distribution groups, superseded by collections
-    "waypoints",  # the location history moved from GET /location to GET /location/waypoints
 }
 # Fields this server adds to a recording that lacks them: all are recorded in other responses
 # of the same object or listed in spec section 5, except the key scopes marked below.
