@@ -9,6 +9,7 @@
     FaultPeer("status", status=429, headers={"Retry-After": "7"})  # a mode and its options
     peer.next("reset_request", after=16)       # one-shot behaviours, used (in order) before the default
     FaultPeer("proxy", upstream=("127.0.0.1", server.port))       # forward to a real m2x_server
+    FaultPeer("keep_alive", answers=1, then="drop")  # HTTP/1.1 kept alive, then a request dropped
 
 Modes (each takes the options shown, all optional):
     refuse          a port with no listener: connecting is refused (a peer-wide mode only).
@@ -23,20 +24,31 @@ Modes (each takes the options shown, all optional):
                     leaves), then the rest of a valid 200 JSON answer.
     drip_body       read the request, send valid 200 headers with Content-Length: `length`,
                     then one byte of a JSON body every `interval` s.
+                    Both drips stop as soon as the client closes its end (a client close).
     truncate        read the request, announce Content-Length: `length` (1000), send `send`
                     (10) bytes, close normally (FIN).
     status          read the request, answer `status` (500) with a small JSON body (or
                     `body`), extra `headers`.
+    keep_alive      as status (`status` 200 by default), but an HTTP/1.1 answer with
+                    Content-Length and no `Connection: close`, and the connection stays open:
+                    each next request on it is answered the same way, until the client closes
+                    it. After `answers` answers (None: no limit), `then`: "close" closes the
+                    connection at once, idle (FIN); "drop" reads the next request and closes
+                    (FIN) without answering it.
     huge_error      read the request, answer 502 with a `size` (300 KB) HTML page, with
                     Content-Length when `content_length` (True) else ended by closing.
     huge_json       read the request, answer 200 with `size` (300 KB) of valid JSON, with
                     Content-Length when `content_length` (True) else ended by closing.
     garbage         read the request, send `data` (bytes that are not HTTP), close.
-    proxy           read the request, forward it to `upstream` (host, port) and pipe the answer
-                    back; when the upstream refuses, reset the client's connection.
+    proxy           read the request, forward it to `upstream` (host, port) and pipe bytes both
+                    ways until the upstream closes; when the upstream refuses, reset the
+                    client's connection. hang_up() ends the connections piped now.
 Every mode also takes `before`: a callable(peer) called once the request is read (or, for
 reset_request, before the reset), e.g. a server's stop or start, so one script's attempts can
 meet a real server that is restarted between them.
+
+The answers the peer makes are HTTP/1.1 with `Connection: close` (closed after sending), but
+keep_alive's.
 
 What the peer saw: `accepted` (connections), `requests` (what it read of each, in order),
 `resets` and `reset_done` (an Event set after each reset it made), `client_closes` (connections
@@ -56,6 +68,8 @@ import time
 
 HOST = "127.0.0.1"
 HUGE = 300 * 1024
+REASONS = {200: "OK", 202: "Accepted", 429: "Too Many Requests", 500: "Internal Server Error",
+           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class Request:
@@ -116,6 +130,8 @@ class FaultPeer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sockets = set()
+        self._piping = set()  # client connections a proxy pipes now
+        self._hung_up = set()  # those hang_up() ended
         self._threads = []
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind((HOST, 0))
@@ -159,6 +175,19 @@ class FaultPeer:
             raise ValueError("not a per-connection mode: %r" % mode)
         self._queue.put((mode, options))
         return self
+
+    def hang_up(self):
+        """End the proxied connections open now, as a server that goes down ends its own: each
+        client gets a FIN at once, the upstream connection is closed. Later connections are
+        served as ever."""
+        with self._lock:
+            piping = list(self._piping)
+            self._hung_up.update(piping)
+        for conn in piping:
+            try:
+                conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the client is gone already
 
     def wait_accepted(self, count, timeout=5.0):
         """Wait until `count` connections were accepted; returns the count."""
@@ -254,6 +283,21 @@ class FaultPeer:
             except socket.timeout:
                 continue
 
+    def _pause(self, conn, seconds):
+        """Wait `seconds` between two sends, watching the client: if it closes its end
+        meanwhile, OSError (as the next send would raise, only sooner); a stop ends the wait."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if self._stop.is_set():
+                raise _Stopped()
+            if select.select([conn], [], [], min(left, 0.1))[0]:
+                if not conn.recv(1, socket.MSG_PEEK):  # a reset raises here
+                    raise ConnectionAbortedError("the client closed its end")
+                time.sleep(min(left, 0.1))  # bytes from the client: not read, not a close
+
     def _send(self, conn, data, end):
         conn.settimeout(0.5)
         view = memoryview(data)
@@ -303,6 +347,20 @@ class FaultPeer:
             pass
         self._record(raw, complete)
         return raw
+
+    def _await_request(self, conn, end):
+        """On a kept-alive connection: wait for the client's next request and read it (see
+        _read_request); None when the client closes the connection instead."""
+        conn.settimeout(0.1)
+        while True:
+            self._check(end)
+            try:
+                if not conn.recv(1, socket.MSG_PEEK):
+                    self._client_closed()
+                    return None
+            except socket.timeout:
+                continue
+            return self._read_request(conn, end)
 
     def _read_chunked(self, conn, end, buffered):
         body = b""
@@ -355,14 +413,22 @@ class FaultPeer:
             pass
         return False
 
-    def _answer_head(self, status, reason, headers, length=None):
+    def _answer_head(self, status, reason, headers, length=None, keep_alive=False):
         lines = ["HTTP/1.1 %d %s" % (status, reason)]
         for name, value in headers:
             lines.append("%s: %s" % (name, value))
         if length is not None:
             lines.append("Content-Length: %d" % length)
-        lines.append("Connection: close")
+        if not keep_alive:
+            lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def _answer(self, status, body, headers, keep_alive=False):
+        """A whole answer: `status` with `body` (default: a small JSON message), extra `headers`."""
+        if body is None:
+            body = ('{"message":"injected %d"}' % status).encode()
+        fields = [("Content-Type", "application/json")] + list((headers or {}).items())
+        return self._answer_head(status, REASONS.get(status, "Error"), fields, len(body), keep_alive) + body
 
     # --- modes: each gets the request as read (see _serve) and returns True to end with a
     # reset, False for a normal close
@@ -384,8 +450,7 @@ class FaultPeer:
         self._send(conn, b"HTTP/1.1 200 OK\r\nX-Drip: ", end)
         drip_end = end if duration is None else min(end, time.monotonic() + duration)
         while time.monotonic() < drip_end:
-            if self._stop.wait(interval):
-                raise _Stopped()
+            self._pause(conn, interval)
             self._send(conn, b"d", end)
         self._send(conn, b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", end)
         return self._finish(conn, end)
@@ -395,8 +460,7 @@ class FaultPeer:
         self._send(conn, self._answer_head(200, "OK", [("Content-Type", "application/json")], len(body)), end)
         for i in range(len(body)):
             self._send(conn, body[i:i + 1], end)
-            if self._stop.wait(interval):
-                raise _Stopped()
+            self._pause(conn, interval)
         return self._finish(conn, end)
 
     def _mode_truncate(self, conn, end, raw, length=1000, send=10):
@@ -405,13 +469,20 @@ class FaultPeer:
         return self._finish(conn, end)
 
     def _mode_status(self, conn, end, raw, status=500, body=None, headers=None):
-        reasons = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-                   503: "Service Unavailable", 504: "Gateway Timeout"}
-        if body is None:
-            body = ('{"message":"injected %d"}' % status).encode()
-        fields = [("Content-Type", "application/json")] + list((headers or {}).items())
-        self._send(conn, self._answer_head(status, reasons.get(status, "Error"), fields, len(body)) + body, end)
+        self._send(conn, self._answer(status, body, headers), end)
         return self._finish(conn, end)
+
+    def _mode_keep_alive(self, conn, end, raw, status=200, body=None, headers=None, answers=None,
+                         then="drop"):
+        served = 0
+        while True:
+            self._send(conn, self._answer(status, body, headers, keep_alive=True), end)
+            served += 1
+            if served == answers and then == "close":
+                return self._finish(conn, end)
+            # the next request: answered, or (after `answers`) read and dropped with a FIN
+            if self._await_request(conn, end) is None or served == answers:
+                return False
 
     def _mode_huge_error(self, conn, end, raw, size=HUGE, content_length=True):
         return self._huge(conn, end, 502, "Bad Gateway", "text/html", huge_html(size), content_length)
@@ -450,13 +521,17 @@ class FaultPeer:
         return self._finish(conn, end)
 
     def _pipe(self, conn, up, end):
-        """Bytes both ways until the upstream has answered and closed."""
+        """Bytes both ways until the upstream has answered and closed (or hang_up())."""
         conn.setblocking(False)
         up.setblocking(False)
         client_open = True
+        with self._lock:
+            self._piping.add(conn)
         try:
             while True:
                 self._check(end)
+                if conn in self._hung_up:
+                    return
                 readable, _, _ = select.select([up] + ([conn] if client_open else []), [], [], 0.1)
                 for sock in readable:
                     data = sock.recv(65536)
@@ -470,6 +545,8 @@ class FaultPeer:
                     self._send(other, data, end)  # with a timeout, in short steps
                     other.setblocking(False)
         finally:
+            with self._lock:
+                self._piping.discard(conn)
             conn.setblocking(True)
             up.setblocking(True)
 
