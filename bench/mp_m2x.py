@@ -1,12 +1,22 @@
-# The m2x_micro side of `make bench`, the same measurements as mp_baseline.py.
+# The m2x_micro side of `make bench`, the same measurements as mp_baseline.py. With
+# BENCH_TRANSPORT set, through the keep-alive transport add-on (verifying an https server
+# against the CA in the file BENCH_CA) instead of the board's requests.
+import os
 import time
 
 from m2x_micro import M2XClient
 from mp_common import COUNT, KEY, URL, batches, per_second, readings
 
 
-def client():
-    return M2XClient(KEY, URL)
+def transport():
+    if os.getenv("BENCH_TRANSPORT"):
+        from m2x_micro.transport import Transport
+
+        return Transport(ca=os.getenv("BENCH_CA"))
+
+
+def client(http=None):
+    return M2XClient(KEY, URL, transport=http or transport())
 
 
 def new_device():
@@ -33,3 +43,4 @@ def updates(what):
     device = new_device()
     batch = readings(device.client.time_iso8601())
     return batches(lambda b: device.post_updates(values={"values": b}), batch, what)
+

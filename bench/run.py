@@ -1,6 +1,7 @@
 """make bench: size, memory and speed of m2x_micro beside a hand-written baseline (a loop of
 requests calls; for the outbox add-on, readings held in RAM), and the heap of the device
-loop, measured in one run on the MicroPython unix port against a local m2x_server.
+loop, measured in one run on the MicroPython unix port against a local m2x_server (and a
+second one serving https, for the transport add-on).
 The heap kept after import is also measured on a 32-bit MicroPython (the webassembly
 port under node, whose directory is the first argument), since boards are 32-bit.
 Prints a table and writes build/bench.json."""
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 BUILD = ROOT / "build"
 WRITES = 200  # single-value writes per rate measurement
+TLS_WRITES = 100  # the same over https, where the baseline's run takes 10 s
+KEEP = {"BENCH_TRANSPORT": "1"}  # mp_m2x's client through the transport add-on, not requests
 API, QUEUE = ("mp_m2x", "mp_baseline"), ("mp_outbox", "mp_held")  # bench modules: ours, the baseline's
 LOOP, LOOP_READINGS = "__import__('mp_loop').run()", 10000  # the device loop, its readings
 GC_BLOCK = 32  # bytes of a GC block on the 64-bit unix port (4 words)
@@ -39,13 +42,22 @@ def compile_client():
 
 
 class Server:
-    """m2x_server on a free loopback port with a temporary database."""
+    """m2x_server on a free loopback port with a temporary database; with tls=True, over
+    https with a certificate from a CA made by m2x_server.certs (its DER file: self.ca)."""
+
+    def __init__(self, tls=False):
+        self.tls = tls
 
     def __enter__(self):
         self.dir = tempfile.TemporaryDirectory()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "m2x_server", "--host", "127.0.0.1", "--port", "0", "--db", self.dir.name + "/db"],
-            cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
+        cmd = [sys.executable, "-m", "m2x_server", "--host", "127.0.0.1", "--port", "0", "--db", self.dir.name + "/db"]
+        if self.tls:
+            certs = self.dir.name + "/certs"
+            subprocess.run([sys.executable, "-m", "m2x_server.certs", "--host", "localhost", "--host", "127.0.0.1",
+                            "--out", certs], cwd=str(ROOT), check=True, capture_output=True)
+            self.ca = certs + "/ca.der"
+            cmd += ["--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server.key"]
+        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=subprocess.PIPE, text=True)
         self.key = None
         for line in self.proc.stdout:  # "master key: KEY" (a new database), then the address
             if line.startswith("master key: "):
@@ -61,12 +73,13 @@ class Server:
         self.dir.cleanup()
 
 
-def run_micropython(server, code, path, count=0, heap_kb=None):
+def run_micropython(server, code, path, count=0, heap_kb=None, env=None):
     """Run `code` (Python source that evaluates to the result) on MicroPython with the
-    modules of `path`; its result as a str, or None when it ran out of heap (a MemoryError,
-    even one it carried on from, as the device loop does), and what it printed."""
+    modules of `path` (and `env` added to the environment); its result as a str, or None
+    when it ran out of heap (a MemoryError, even one it carried on from, as the device loop
+    does), and what it printed."""
     env = dict(os.environ, MICROPYPATH=":".join([str(p) for p in path] + [".frozen"]),
-               BENCH_URL=server.url, BENCH_KEY=server.key, BENCH_COUNT=str(count))
+               BENCH_URL=server.url, BENCH_KEY=server.key, BENCH_COUNT=str(count), **(env or {}))
     cmd = [str(BIN / "micropython")] + (["-X", "heapsize=%dK" % heap_kb] if heap_kb else [])
     cmd += ["-c", "print('RESULT', %s)" % code]
     with tempfile.TemporaryDirectory() as scratch:
@@ -83,9 +96,9 @@ def run_micropython(server, code, path, count=0, heap_kb=None):
     return None, done.stdout
 
 
-def micropython(server, code, path, count=0, heap_kb=None):
+def micropython(server, code, path, count=0, heap_kb=None, env=None):
     """run_micropython()'s result alone."""
-    return run_micropython(server, code, path, count, heap_kb)[0]
+    return run_micropython(server, code, path, count, heap_kb, env)[0]
 
 
 def completes(server, what, path, count, heap_kb, tries=3):
@@ -132,7 +145,7 @@ def build_romfs(mpy):
     return image
 
 
-def measure(server, mpy, wasm32_port):
+def measure(server, secure, mpy, wasm32_port):
     bench, package = BUILD / "bench", BUILD / "m2x_micro"
     ours = [bench, BUILD]  # the compiled package and app, as deployed
     core = [bench, mpy.parent]  # the core alone, as m2x_micro.mpy
@@ -143,7 +156,8 @@ def measure(server, mpy, wasm32_port):
         rows.append({"measure": name, "m2x_micro": ours_figure, "baseline": baseline_figure, "unit": unit})
 
     for name, path in (("core", mpy), ("outbox add-on", package / "outbox.mpy"),
-                       ("backoff add-on", package / "backoff.mpy")):
+                       ("backoff add-on", package / "backoff.mpy"),
+                       ("transport add-on", package / "transport.mpy")):
         row(".mpy size, " + name, path.stat().st_size, None, "bytes")
     kept, in_place = "__import__('mp_import').kept(%s)", "__import__('mp_import').kept_in_place(%r)"
     everything = kept % "'m2x_micro', 'm2x_micro.outbox', 'm2x_micro.backoff'"
@@ -175,12 +189,14 @@ def measure(server, mpy, wasm32_port):
 
     row("smallest heap for the demo scenario", *smallest("scenario()"), "KiB (-X heapsize)")
 
-    def best_rates(code, count, modules=API):
-        # Rates vary with the machine's load: the best of three runs, ours and the baseline's
-        # taking turns, so that both see the same conditions.
-        runs = [[int(micropython(server, module + code, path, count)) for module, path in sides(modules)]
-                for _ in range(3)]
-        return max(r[0] for r in runs), max(r[1] for r in runs)
+    def best_rates(code, count, modules=API, variants=({},), on=server):
+        # Rates vary with the machine's load: the best of three runs, ours (once for each
+        # of `variants`, what it adds to the environment) and the baseline's taking turns,
+        # so that all see the same conditions. [ours for each variant..., the baseline's]
+        (mine, path), (theirs, base) = sides(modules)
+        runs = [[int(micropython(on, mine + code, path, count, env=env)) for env in variants]
+                + [int(micropython(on, theirs + code, base, count))] for _ in range(3)]
+        return [max(column) for column in zip(*runs)]
 
     def growth(code, modules=API):
         # The smallest heap that completes the posting, and its growth over the smallest
@@ -188,12 +204,24 @@ def measure(server, mpy, wasm32_port):
         posted = smallest(code % "post", 1000, modules)
         return posted, [p - h for p, h in zip(posted, smallest(code % "hold", 1000, modules))]
 
-    row("single-value writes", *best_rates("writes()", WRITES), "writes/s")
+    # The transport add-on: a kept-alive connection (https verified against the CA) beside
+    # the baseline's requests, a new connection (and over https a new unverified TLS
+    # handshake) each request.
+    default, reused, baseline = best_rates("writes()", WRITES, variants=({}, KEEP))
+    row("single-value writes", default, baseline, "writes/s")
+    row("single-value writes, transport add-on", reused, baseline, "writes/s")
+    verified = dict(KEEP, BENCH_CA=secure.ca)
+    row("single-value writes over https, transport add-on (verified)",
+        *best_rates("writes()", TLS_WRITES, variants=(verified,), on=secure), "writes/s")
+    row("heap kept by the transport add-on's https connection after one request / after close()",
+        micropython(secure, "__import__('mp_connection').heap()", ours, env=verified), None, "bytes")
     for size in (100, 1000):
         row("post_updates, %d values a request" % size, *best_rates("updates('rate')", size), "values/s")
     row("peak heap growth posting 1,000 values", *growth("updates(%r)")[1], "KiB")
     # The outbox's flush beside readings held in RAM as (stamp, value) pairs until posted.
-    row("flushing 1,000 queued readings in one request", *best_rates("queued('rate')", 1000, QUEUE), "values/s")
+    default, reused, baseline = best_rates("queued('rate')", 1000, QUEUE, ({}, KEEP))
+    row("flushing 1,000 queued readings in one request", default, baseline, "values/s")
+    row("flushing 1,000 queued readings in one request, transport add-on", reused, baseline, "values/s")
     heap, grew = growth("queued(%r)", QUEUE)
     row("peak heap growth flushing 1,000 queued readings", *grew, "KiB")
     row("smallest heap flushing 1,000 queued readings", *heap, "KiB (-X heapsize)")
@@ -231,8 +259,8 @@ def print_table(rows):
 
 def main():
     mpy = compile_client()
-    with Server() as server:
-        rows = measure(server, mpy, sys.argv[1])
+    with Server() as server, Server(tls=True) as secure:
+        rows = measure(server, secure, mpy, sys.argv[1])
     report = {"date": datetime.date.today().isoformat(), "interpreter": "MicroPython unix port (64-bit); 32-bit rows: webassembly port",
               "command": "make bench", "rows": rows}
     (BUILD / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
