@@ -160,7 +160,10 @@ class Transport:
         # server closed (or wrote to) is readable, and is closed instead.
         if self._to == (scheme, authority):
             waiting = poll()
-            waiting.register(self._sock, POLLIN)
+            # The plain socket: MicroPython's TLS one has no file descriptor, and polling it
+            # sleeps a millisecond on the unix port. mbedtls reads no further than a record,
+            # so what the server sent since (its close) is still there to see.
+            waiting.register(self._plain, POLLIN)
             if not waiting.poll(0):
                 return True
         self.close()

@@ -179,6 +179,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.log_requests = log_requests
         self.idle_timeout = idle_timeout
         self.connections_accepted = 0
+        self._connections = set()  # open ones: shutdown() ends them
         self._count_lock = threading.Lock()
         self.scheme = "https" if tls_context else "http"
         self.tls_context = tls_context
@@ -193,7 +194,24 @@ class _HTTPServer(ThreadingHTTPServer):
         accepted = super().get_request()
         with self._count_lock:
             self.connections_accepted += 1
+            self._connections.add(accepted[0])
         return accepted
+
+    def shutdown_request(self, request):
+        with self._count_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def end_connections(self):
+        """End the connections still open (kept alive between requests), as the end of the
+        process would: their handlers must not go on serving once the database is closed."""
+        with self._count_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def finish_request(self, request, client_address):
         """Runs in the connection's thread, so a slow TLS handshake blocks no one else."""
@@ -277,6 +295,7 @@ class Server:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._httpd.end_connections()
         self._httpd.server_close()
         self.db.close()
 

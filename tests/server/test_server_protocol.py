@@ -368,3 +368,17 @@ def read_head(sock_file):
         name, _, value = line.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, None
+
+
+def test_a_server_shut_down_ends_its_kept_alive_connections(tmp_path):
+    # As a process that exits would: the handler of a kept-alive connection must not go on
+    # answering (with a closed database) after shutdown(), and its client must see the end.
+    from server_process import running_server
+    with running_server(tmp_path / "m2x.sqlite3") as server:
+        sock = connect(server)
+        sock.sendall(b"GET /v2/status HTTP/1.1\r\nHost: test\r\n\r\n")
+        sock_file = sock.makefile("rb")
+        assert read_response(sock_file)[0] == 200
+        server.stop()
+        assert sock_file.read() == b"", "the connection stayed open after shutdown"
+        sock.close()
