@@ -139,7 +139,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         if payload:
             self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        if response.status != 304:  # a 304's Content-Length would have to be the 200's (the console's files)
+            self.send_header("Content-Length", str(len(payload)))
         self.send_header(VERSION_HEADER, VERSION)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from . import auth
+from . import auth, console
 from .resources import (
     account,
     collections,
@@ -34,6 +34,9 @@ def _metadata_routes(prefix, table, reader, writer):
 
 
 ROUTES = [
+    # The web console (m2x_server/console/): static pages that call the API below from the browser
+    Route("GET", "/", console.index, auth.public),
+    Route("GET", "/console/{file}", console.asset, auth.public),
     # Account
     Route("GET", "/v2/status", account.status, auth.public),
     Route("GET", "/v2/time", account.time, auth.any_key),
