@@ -608,6 +608,7 @@ async function showDevice(id) {
   // MAX_POINTS of them, else the server's averages over buckets of range / MAX_POINTS.
   async function series(stream) {
     const bounds = rangeBounds();
+    bounds.label = RANGES[state.range.kind].label;
     const path = `${base}/streams/${enc(stream.name)}`;
     const raw = await api("GET", path + "/values", { query: { ...bounds.query, limit: MAX_POINTS + 1 } });
     if (raw.data.values.length <= MAX_POINTS) {
@@ -658,7 +659,7 @@ async function showDevice(id) {
             describe: (p) => `${withUnit(p.v, unit)}${p.average ? " (average)" : ""} at ${localTime(p.t)}`,
           });
           replace(chart.card.querySelector(".chart-box"), svgNode);
-          replace(chart.card.querySelector(".chart-caption"), `${RANGES[state.range.kind].label}: ${how}`);
+          replace(chart.card.querySelector(".chart-caption"), `${bounds.label}: ${how}`);
         } while (chart.again && view.alive);
       } finally {
         chart.loading = null;
