@@ -19,12 +19,19 @@ HOST ?= 127.0.0.1
 SERVER_PORT ?= 8080
 DB ?= m2x.sqlite3
 
+# The console's browser tests (tests/console) drive Debian's Chromium through its ChromeDriver
+# (fonts-dejavu-core: text in the screenshots). make browser installs them once, as root, as
+# .ci/run does; without them make test skips those tests and says so (in CI it fails them).
+BROWSER_PACKAGES := chromium chromium-driver fonts-dejavu-core
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+
 # make certs CERT_HOSTS="m2x.lan 192.168.1.20": a private CA (made once) and a server
 # certificate for those names in $(CERTS)/, for `make server` over https (README).
 CERTS ?= certs
 CERT_HOSTS ?= localhost 127.0.0.1
 
-.PHONY: setup test demo server mpy deploy bench crash-test certs clean
+.PHONY: setup test demo server mpy deploy bench crash-test certs clean browser
 
 setup: $(STAMP) $(DEBIAN_STAMP)
 
@@ -42,10 +49,15 @@ $(STAMP): requirements-dev.txt
 test: $(STAMP) $(DEBIAN_STAMP)
 	$(BIN)/python -m pytest
 
+browser:
+	@test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) && dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }
+
 demo: $(STAMP) $(MPY)
 	bash boards/unix/demo.sh
 
 # The server in the foreground, for a real board: make server HOST=0.0.0.0
+# Its web console is at http://HOST:SERVER_PORT/ (sign in with the master key it prints).
 # TLS=1: https, with the certificate of make certs.
 server: $(STAMP)
 	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB) \
