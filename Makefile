@@ -57,7 +57,7 @@ demo: $(STAMP) $(MPY)
 	bash boards/unix/demo.sh
 
 # The server in the foreground, for a real board: make server HOST=0.0.0.0
-# Its web console is at http://HOST:SERVER_PORT/ (sign in with the master key it prints).
+# Its web console is at http://HOST:SERVER_PORT/: sign in with the master key it prints on a new database.
 # TLS=1: https, with the certificate of make certs.
 server: $(STAMP)
 	$(BIN)/python -m m2x_server --host $(HOST) --port $(SERVER_PORT) --db $(DB) \

@@ -485,7 +485,8 @@ async function showDevice(id) {
   if (!view.alive) return;
   document.title = `${device.name} · M2X console`;
 
-  const state = { range: { kind: "hour" }, streams: [], charts: new Map(), seen: new Map() };
+  // charts: stream name -> its chart card; seen: stream name -> the newest value's stamp drawn
+  const state = { range: { kind: "hour" }, charts: new Map(), seen: new Map() };
 
   // Range selection and the device's export
   const rangeButtons = Object.entries(RANGES).map(([kind, r]) =>
@@ -493,6 +494,7 @@ async function showDevice(id) {
       onclick: () => pickRange(kind) }, r.label));
   const fromInput = el("input", { type: "datetime-local", id: "range-from", "aria-label": "From", step: 1 });
   const toInput = el("input", { type: "datetime-local", id: "range-to", "aria-label": "To", step: 1 });
+  for (const input of [fromInput, toInput]) input.addEventListener("input", () => toInput.setCustomValidity(""));
   const custom = el("form", { class: "custom-range", hidden: true, onsubmit: applyCustom },
     fromInput, el("span", {}, "to"), toInput, el("button", { type: "submit" }, "Show"));
   const exportMessage = el("span", { id: "export-message", class: "muted", role: "status" });
@@ -596,10 +598,10 @@ async function showDevice(id) {
     const from = new Date(fromInput.value).getTime();
     const to = new Date(toInput.value).getTime();
     if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
-      showNotice("Choose a start before the end.");
+      toInput.setCustomValidity("The end must come after the start.");
+      toInput.reportValidity();
       return;
     }
-    showNotice("");
     state.range = { kind: "custom", from, to };
     reloadCharts().catch(report);
   }
@@ -675,7 +677,6 @@ async function showDevice(id) {
   async function refreshStreams() {
     const { data } = await api("GET", base + "/streams");
     if (!view.alive) return;
-    state.streams = data.streams;
     syncRows(streamRows, data.streams, (stream) => stream.name, (stream) => {
       const cells = { name: el("td"), value: el("td", { class: "num latest-value" }), at: el("td") };
       const row = el("tr", { "data-stream": stream.name }, cells.name, cells.value, cells.at,
