@@ -530,9 +530,9 @@ class FaultPeer:
         try:
             while True:
                 self._check(end)
-                if conn in self._hung_up:
-                    return
                 readable, _, _ = select.select([up] + ([conn] if client_open else []), [], [], 0.1)
+                if conn in self._hung_up:  # after the wait: nothing that came meanwhile is forwarded
+                    return
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
