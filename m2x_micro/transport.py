@@ -67,7 +67,7 @@ class Transport:
         server at all (anyone on the network can then read the API key)."""
         if insecure and not _warned:
             _warned.append(1)
-            print("m2x_micro.transport: insecure=True, https servers are not verified")
+            print("m2x_micro.transport: https NOT verified (insecure=True)")
         self._ca = ca
         self._insecure = insecure
         self._context = None
@@ -121,6 +121,8 @@ class Transport:
                 return _Response(self, method)
             except BaseException as e:
                 self.close()
+                if getattr(e, "errno", 0) == errno.EAGAIN:  # how MicroPython's recv times out
+                    raise OSError(errno.ETIMEDOUT, "ETIMEDOUT")
                 if not (reused and again and isinstance(e, OSError)) or self._answered:
                     raise
                 again = False
@@ -210,7 +212,7 @@ class Transport:
                 context.check_hostname = False
             context.verify_mode = tls.CERT_NONE
         elif self._ca is None:
-            raise ValueError("https needs Transport(ca=...), the CA that signed the server's certificate")
+            raise ValueError("https needs Transport(ca=...)")
         else:
             context.verify_mode = tls.CERT_REQUIRED
             ca = _der(self._ca)

@@ -174,7 +174,7 @@ def idle(spec, ask):
     return out
 
 
-WARNING = "m2x_micro.transport: insecure=True"
+WARNING = "m2x_micro.transport: https NOT verified"
 
 
 def insecure(spec, ask):
