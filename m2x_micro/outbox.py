@@ -236,8 +236,10 @@ class Outbox:
     def _append(self, line):
         if self._torn:
             line = b"!\n" + line  # ends the torn line; never continues it
+        header = b""
         if not self._size:
-            line = _line((b"outbox", b"%d" % self._gen)) + line
+            header = _line((b"outbox", b"%d" % self._gen))
+            line = header + line
         try:
             with open(self._dir + "q", "ab") as f:
                 f.write(line)
@@ -247,6 +249,8 @@ class Outbox:
             self._size = max(_size(self._dir + "q"), 0)
             raise
         self._torn = False
+        if header:  # the head past it, as when q is opened again: no window holds the header
+            self._head = len(header)
         self._size += len(line)
 
     def _make_room(self, n):
