@@ -36,6 +36,9 @@
 # flush() reads a window of readings twice: once for the Content-Length and the stream
 # names, then once per stream, to stream its values in chunks of about 256 bytes. The
 # heap does not grow with the window (6 KB for 1,000 readings on the 64-bit unix port).
+# The first pass checks the checksums of the lines this Outbox did not append whole
+# itself (those of q when it was opened, and what a failed append left); garbage after a
+# reading ends the window, so the second pass meets none and checks nothing.
 #
 # Refusals: a window the server refuses (400, 409, 413, 422) is halved until the refused
 # reading is alone, then it is set aside and the window grows back, doubling. 401, 403
@@ -98,8 +101,11 @@ def _fields(line):
 def _reading(line):
     # For the sound line of a reading (stream, stamp, value), the index of the tab after
     # its stamp; else 0 (garbage, or q's header).
-    if not _sound(line):
-        return 0
+    return _stamp_end(line) if _sound(line) else 0
+
+
+def _stamp_end(line):
+    # _reading() of a line known to be whole: its checksum is not checked again.
     tab = line.find(b"\t")
     stamp_end = line.find(b"\t", tab + 1)
     return stamp_end if 0 < tab < stamp_end < len(line) - 8 else 0
@@ -161,6 +167,7 @@ class Outbox:
             start = 0
         self._head = state[1] if state[0] == self._gen and start <= state[1] <= self._size else start
         self._boot = self._size  # readings from here on were added since this boot
+        self._trusted = self._size  # q's lines from here on were appended whole by this Outbox
         self._pending = 0
         self._torn = False
         if self._head < self._size:
@@ -246,7 +253,7 @@ class Outbox:
                 _sync(f)
         except OSError:  # part may be written: the next line starts after "!\n"
             self._torn = True
-            self._size = max(_size(self._dir + "q"), 0)
+            self._size = self._trusted = max(_size(self._dir + "q"), 0)  # what it left is checked
             raise
         self._torn = False
         if header:  # the head past it, as when q is opened again: no window holds the header
@@ -284,7 +291,7 @@ class Outbox:
         if head >= self._size:  # all delivered: the next add starts a new q
             os.remove(self._dir + "q")
             self._gen += 1
-            self._size = self._head = self._boot = 0
+            self._size = self._head = self._boot = self._trusted = 0
             self._torn = False
         elif head > self.max_bytes // 2:
             self._compact()
@@ -316,6 +323,7 @@ class Outbox:
         moved = self._head - len(header)
         self._size -= moved
         self._boot = max(self._boot - moved, len(header))
+        self._trusted = max(self._trusted - moved, len(header))
         self._save(len(header))
 
     def _date(self, stamp, start):
@@ -342,7 +350,7 @@ class Outbox:
         # that a call cut short by max_requests still gets nearer to setting it aside.
         limit = min(self._limit or max_values, max_values)
         while self._head < self._size and requests != max_requests:
-            end, count, streams, length, first, clean = self._window(limit)
+            end, count, streams, length, first = self._window(limit)
             if not count:  # garbage only, or a reading that cannot be dated
                 if first:
                     self._set_aside(first, _UNDATED)
@@ -350,7 +358,7 @@ class Outbox:
                 self._commit(end, first is not None)
                 continue
             requests += 1
-            body = self._body(streams, clean)
+            body = self._body(streams)
             try:
                 self.client.request("POST", self._updates, data=body, length=length)
             except m2x_micro.HTTPError as e:
@@ -372,24 +380,25 @@ class Outbox:
 
     def _window(self, limit):
         # One pass over the next readings, at most limit of them, up to one that cannot be
-        # dated: (end offset, count, {stream: [JSON name, first offset, end offset]},
-        # Content-Length, (line, offset) of the first reading, whether every line in it
-        # is sound). Garbage lines go with it.
+        # dated or garbage after a reading: (end offset, count, {stream: [JSON name, first
+        # offset, end offset]}, Content-Length, (line, offset) of the first reading).
+        # Garbage before the first reading goes with it.
         streams = {}
         count = 0
         length = 13  # {"values":{}}
         first = None
-        clean = True
         prefix = b"\t"  # the stream of the reading before, and a tab
         stop = end = self._head
+        trusted = self._trusted
         lines = self._lines("q", self._head, self._size)
         try:
             for line in lines:
                 start = stop
                 stop += len(line)
-                stamp_end = _reading(line)
+                stamp_end = _stamp_end(line) if start >= trusted else _reading(line)
                 if not stamp_end:
-                    clean = False
+                    if count:  # the next window's: _body() meets no garbage
+                        break
                     end = stop
                     continue
                 if line[stamp_end - 1] == 126 and self._date(line[line.find(b"\t") + 1 : stamp_end], start) is None:
@@ -412,13 +421,13 @@ class Outbox:
                 end = stop
         finally:
             lines.close()
-        return end, count, streams, length, first, clean
+        return end, count, streams, length, first
 
-    def _body(self, streams, clean):
+    def _body(self, streams):
         # The window's post_updates JSON in chunks of at most a block: per stream, its
-        # readings read again from q (checked again only if the window held garbage; a
-        # stamp marked "~" in it is datable). Stamps are formatted from ints, up to the
-        # minute once a minute. A chunk is sent before the next is made: none is copied.
+        # readings read again from q (sound, and a stamp marked "~" datable: see _window).
+        # Stamps are formatted from ints, up to the minute once a minute. A chunk is sent
+        # before the next is made: none is copied.
         buf = bytearray(b'{"values":{')
         early = self.client.early_correction
         minute = None
@@ -435,7 +444,7 @@ class Outbox:
             lines = self._lines("q", start, end)
             try:
                 for line in lines:
-                    if not line.startswith(prefix) or not (clean or _reading(line)):
+                    if not line.startswith(prefix):
                         continue
                     tab = line.find(b"\t", at)
                     if len(buf) + len(line) - tab + 44 > _BLOCK:  # the item, "]" and "}}" fit
