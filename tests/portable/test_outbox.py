@@ -527,6 +527,26 @@ def test_readings_before_the_clock_is_known_get_the_early_correction():
     in_dir(test)
 
 
+def test_stamps_of_every_length_second_and_mark_are_formatted_right():
+    # An item's text up to the ms is made once a second and its ms are copied from the
+    # stamp's last 3 digits: a stamp of fewer digits, another second, minute or day, and a
+    # marked one that starts as the unmarked one before it are each made anew.
+    def test(path):
+        client = FakeClient(now=176722560011, known=False)
+        client.correction = T0 - 176722560000
+        box = Outbox(client, "d1", path)
+        stamps = [0, 999, 1000, 59999, 60000, 86399999, T0 + 999, T0 + 1000, T0 + 60000, T0 + 123]
+        for i, ms in enumerate(stamps):
+            box.add("s", i, timestamp=iso(ms))
+        box.add("s", "marked")  # 176722560012~: "s\t1767225600" and 3 characters, as T0 + 123
+        assert read(path + "/q").split(b"\n")[-2].split(b"\t")[1] == b"176722560012~"
+        assert box.flush() == len(stamps) + 1
+        expected = [(iso(ms), "s", i) for i, ms in enumerate(stamps)] + [(iso(T0 + 12), "s", "marked")]
+        expected.sort()
+        assert client.posted() == [(name, stamp, value) for stamp, name, value in expected]
+    in_dir(test)
+
+
 def test_this_boots_early_readings_stay_datable_across_compactions_and_drops():
     def test(path):
         client = FakeClient()
