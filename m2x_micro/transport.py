@@ -187,19 +187,17 @@ class Transport:
         if scheme == "https":
             context = self._context or self._make_context()
             self._left()
+            verdict = None
             try:
                 self._sock = context.wrap_socket(self._plain, server_hostname=host)
             except (OSError, ValueError) as e:
-                if _verdict(e) is None:
+                verdict, detail = _verdict(e), str(e).strip()
+                if verdict is None:
                     raise
-                refused = e  # raised below, outside this block: not chained to the TLS library's error
-            else:
-                refused = None
-            if refused:
-                verdict = _verdict(refused)
+            if verdict:  # raised here, outside the except: not chained to the TLS library's error
                 if verdict == _NOT_YET and self._leaf and self._set_clock(authority):
                     return self._open(scheme, authority)
-                raise ValueError("TLS: %s refused: %s (%s)" % (host, verdict, str(refused).strip()))
+                raise ValueError("TLS: %s refused: %s (%s)" % (host, verdict, detail))
             if hasattr(self._sock, "settimeout"):  # CPython's: the plain socket was handed over
                 self._plain = self._sock
         self._to = (scheme, authority)
