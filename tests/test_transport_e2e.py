@@ -275,13 +275,18 @@ def check_plain(setup, results, label):
     assert not [v for v in VERDICTS if v in result["message"]], (label, result)
 
 
-def setup_hundred(env):
-    server = env.server("hundred")
-    specs = [{"kind": "writes", "name": "hundred", "url": server.url, "key": server.master_key,
-              "ca": env.certs.ca_der, "ca_form": "file", "count": 100, "marks": [100]}]
-    setup = Setup(specs, {"hundred": server})
+def setup_writes(env, name, count, marks):
+    """`count` single-value writes over one connection, the heap and fds taken at `marks`."""
+    server = env.server(name)
+    specs = [{"kind": "writes", "name": name, "url": server.url, "key": server.master_key,
+              "ca": env.certs.ca_der, "ca_form": "file", "count": count, "marks": marks}]
+    setup = Setup(specs, {name: server})
     setup.server = server
     return setup
+
+
+def setup_hundred(env):
+    return setup_writes(env, "hundred", 100, [100])
 
 
 def check_hundred(setup, results, label):
@@ -351,12 +356,7 @@ def check_idle(setup, results, label):
 
 
 def setup_flat(env):
-    server = env.server("flat")
-    specs = [{"kind": "writes", "name": "flat", "url": server.url, "key": server.master_key,
-              "ca": env.certs.ca_der, "ca_form": "file", "count": 1000, "marks": [100, 1000]}]
-    setup = Setup(specs, {"flat": server})
-    setup.server = server
-    return setup
+    return setup_writes(env, "flat", 1000, [100, 1000])
 
 
 def check_flat(setup, results, label):

@@ -23,14 +23,19 @@ def connect(server):
 
 def read_response(sock_file):
     """(status, headers with lower-case names, body) of one response read by Content-Length."""
+    status, headers = read_head(sock_file)
+    return status, headers, sock_file.read(int(headers["content-length"]))
+
+
+def read_head(sock_file):
+    """(status, headers with lower-case names) of a response, up to its body."""
     status_line = sock_file.readline().decode("latin-1")
     assert status_line.startswith("HTTP/1."), status_line
     headers = {}
     for line in iter(sock_file.readline, b"\r\n"):
         name, _, value = line.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
-    body = sock_file.read(int(headers["content-length"]))
-    return int(status_line.split()[1]), headers, body
+    return int(status_line.split()[1]), headers
 
 
 def exchange(server, raw):
@@ -349,8 +354,7 @@ def test_head_is_answered_like_get_without_a_body_on_every_route(api, m2x_server
                 if method == "GET":
                     answers[method] = read_response(sock_file)
                 else:
-                    status, headers, _ = read_head(sock_file)
-                    answers[method] = (status, headers, b"")
+                    answers[method] = read_head(sock_file) + (b"",)
             (get_status, get_headers, body), (head_status, head_headers, _) = answers["GET"], answers["HEAD"]
             assert head_status == get_status, (path, head_status, get_status)
             assert head_headers.get("content-type") == get_headers.get("content-type"), path
@@ -358,16 +362,6 @@ def test_head_is_answered_like_get_without_a_body_on_every_route(api, m2x_server
             if not path.endswith(VOLATILE):
                 assert head_headers["content-length"] == str(len(body)), path
 
-
-def read_head(sock_file):
-    """(status, headers with lower-case names, None) of an answer without a body."""
-    status_line = sock_file.readline().decode("latin-1")
-    assert status_line.startswith("HTTP/1."), status_line
-    headers = {}
-    for line in iter(sock_file.readline, b"\r\n"):
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, None
 
 
 def test_a_server_shut_down_ends_its_kept_alive_connections(tmp_path):

@@ -75,6 +75,12 @@ def attempt(fn):
     return out
 
 
+def new_stream(c, spec):
+    # A device named as the scenario, and its stream "temp".
+    device = c.create_device(name=spec["name"], visibility="private")
+    return device, device.create_stream("temp")
+
+
 def values_of(stream, limit=100):
     return [[v["timestamp"], v["value"]] for v in stream.values(limit=limit)["values"]]
 
@@ -86,8 +92,7 @@ def accepted(spec, ask):
     t = Transport(ca=ca_of(spec))
     c = client(spec, t)
     status = c.status()
-    device = c.create_device(name=spec["name"], visibility="private")
-    stream = device.create_stream("temp")
+    device, stream = new_stream(c, spec)
     stream.add_value(1.5, stamp(1))
     m2x_micro.Device(c, {"id": device["id"]}).post_update(values={"temp": 2.5}, timestamp=stamp(2))
     stream.post_values([{"timestamp": stamp(3), "value": 3.5}])
@@ -114,8 +119,7 @@ def plain(spec, ask):
     t = Transport()
     c = client(spec, t)
     status = c.status()
-    device = c.create_device(name=spec["name"], visibility="private")
-    stream = device.create_stream("temp")
+    device, stream = new_stream(c, spec)
     for i in range(5):
         stream.add_value(i, stamp(i))
     out = {"status": status, "device": device["id"], "values": values_of(stream), "opened": t.opened}
@@ -128,8 +132,7 @@ def writes(spec, ask):
     # heap and fds at the writes listed in spec["marks"].
     t = Transport(ca=ca_of(spec))
     c = client(spec, t)
-    device = c.create_device(name=spec["name"], visibility="private")
-    stream = device.create_stream("temp")
+    device, stream = new_stream(c, spec)
     marks = {}
     start = elapsed_ms(0)
     for i in range(1, spec["count"] + 1):
@@ -146,8 +149,7 @@ def restart(spec, ask):
     # outcome, then the values read back.
     t = Transport(ca=ca_of(spec))
     c = client(spec, t)
-    device = c.create_device(name=spec["name"], visibility="private")
-    stream = device.create_stream("temp")
+    device, stream = new_stream(c, spec)
     outcomes = []
     for i in range(1, 11):
         if i == 6:
