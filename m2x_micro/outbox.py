@@ -135,6 +135,26 @@ def _rename(src, dst):
         os.rename(src, dst)
 
 
+class _Cork:
+    """While flush() runs, the socket module of the board's requests, which connects
+    through its module's global `socket`: it keeps the socket requests makes, so that the
+    body's last piece goes out at once. requests writes the head and each piece apart;
+    Nagle's algorithm holds a small write while an earlier one awaits its ACK, and servers
+    delay ACKs (40 ms on Linux). TCP_NODELAY, set before the last piece, sends what is
+    held: the pieces still travel as few packets, and the last does not wait (make bench:
+    1 flush of 1,000 readings in 5 waited 40 ms without it)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.getaddrinfo = module.getaddrinfo
+        self.SOCK_STREAM = module.SOCK_STREAM
+        self.made = None
+
+    def socket(self, *args):
+        self.made = self.module.socket(*args)
+        return self.made
+
+
 class Outbox:
     """Readings kept in directory until the server of device_id has them (see above)."""
 
@@ -348,6 +368,19 @@ class Outbox:
             raise ValueError("max_values must be at least 1")
         if self._pending and not self.client.clock_known():
             self.client.sync_time()  # dates the readings of this boot stamped before
+        # The board's requests, if loaded: a client with another transport never calls it.
+        requests = __import__("sys").modules.get("requests")
+        sockets = getattr(requests, "socket", None)
+        cork = _Cork(sockets) if hasattr(sockets, "getaddrinfo") else None
+        if cork:
+            requests.socket = cork
+        try:
+            return self._send(max_values, max_requests, cork)
+        finally:
+            if cork:
+                requests.socket = sockets
+
+    def _send(self, max_values, max_requests, cork):
         sent = requests = 0
         # A window halved around a refused reading stays halved into the next call, so
         # that a call cut short by max_requests still gets nearer to setting it aside.
@@ -361,7 +394,7 @@ class Outbox:
                 self._commit(end, first is not None)
                 continue
             requests += 1
-            body = self._body(streams)
+            body = self._body(streams, cork)
             try:
                 self.client.request("POST", self._updates, data=body, length=length)
             except m2x_micro.HTTPError as e:
@@ -426,13 +459,15 @@ class Outbox:
             lines.close()
         return end, count, streams, length, first
 
-    def _body(self, streams):
-        # The window's post_updates JSON in chunks of at most a block: per stream, its
-        # readings read again from q (sound, and a stamp marked "~" datable: see _window).
-        # A chunk is sent before the next is made: none is copied. An item's text up to
-        # the ms is made once a second (the date once a minute); the rest is the line's,
-        # whose stamp ends in its ms (a marked stamp's line, corrected, is made so first).
-        buf = bytearray(b'{"values":{')
+    def _body(self, streams, cork):
+        # The window's post_updates JSON in pieces of at most _BLOCK bytes, all made in one
+        # buffer (emptied once sent, it keeps its room: no piece is allocated anew): per
+        # stream, its readings read again from q (sound, and a stamp marked "~" datable:
+        # see _window). An item's text up to the ms is made once a second (the date once a
+        # minute); the rest is the line's, whose stamp ends in its ms (a marked stamp's
+        # line, corrected, is made so first).
+        buf = bytearray(_BLOCK)
+        buf[:] = b'{"values":{'
         early = self.client.early_correction
         minute = None
         comma = b""
@@ -440,7 +475,7 @@ class Outbox:
             key, start, end = streams[name]
             if len(buf) + len(key) + 4 > _BLOCK:
                 yield buf
-                buf = bytearray()
+                buf[:] = b""
             buf += comma + key + b":["
             prefix = name + b"\t"
             at = len(prefix)
@@ -472,7 +507,7 @@ class Outbox:
                         item = head if item else head[2:]
                     if len(buf) + len(line) - ms_at + 42 > _BLOCK:  # the item, "}]" and "}}" fit
                         yield buf
-                        buf = bytearray()
+                        buf[:] = b""
                     buf += item
                     buf += line[ms_at:-8].replace(b"\t", b'Z","value":')
             finally:  # closed early when the request stops reading (see _lines)
@@ -480,6 +515,11 @@ class Outbox:
             buf += b"}]"
             comma = b","
         buf += b"}}"
+        if cork and cork.made:
+            try:
+                cork.made.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+            except OSError:
+                pass
         yield buf
 
     def _set_aside(self, first, reason):

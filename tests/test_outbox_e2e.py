@@ -7,6 +7,7 @@
 # drains. Then the figures of flushing 1,000 readings on MicroPython, printed (run with -s).
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from m2x_micro.outbox import Outbox
 
 URL = os.getenv("OUTBOX_URL")
 KEY = os.getenv("OUTBOX_KEY")
+DEAD_URL = os.getenv("OUTBOX_DEAD_URL")  # nothing listens there
 T0 = 1767225600  # 2026-01-01T00:00:00Z, in seconds on a 1970 epoch (unix, CPython)
 
 
@@ -148,8 +150,64 @@ def small_heap(directory, device):
     report(sent=box.flush(max_values=1000), growth=client.peak - start, free=gc.mem_free())
 
 
+class Recorded:
+    # A socket that notes its writes and options in calls (methods of a class in a
+    # function cannot see the function's names on MicroPython, hence module level).
+    def __init__(self, sock, calls):
+        self._sock = sock
+        self._calls = calls
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+    def setsockopt(self, *args):
+        self._calls.append(["setsockopt"] + list(args))
+        self._sock.setsockopt(*args)
+
+    def write(self, data):
+        self._calls.append(["write"])
+        return self._sock.write(data)
+
+
+class Recording:
+    # A socket module whose sockets are Recorded.
+    def __init__(self, module):
+        self._module = module
+        self.getaddrinfo = module.getaddrinfo
+        self.SOCK_STREAM = module.SOCK_STREAM
+        self.calls = []
+
+    def socket(self, *args):
+        return Recorded(self._module.socket(*args), self.calls)
+
+
+def corked(directory, device):
+    # The writes and options the socket of the board's requests gets while flush() sends
+    # 300 readings, and whether requests has its own socket module back after a flush
+    # that succeeds and after one that fails.
+    import requests
+
+    recording = requests.socket = Recording(requests.socket)
+    box = Outbox(m2x_micro.M2XClient(KEY, URL, timeout=5), device, directory)
+    for i in range(300):
+        box.add("temp", i, T0 + 200 + i)
+    sent = box.flush(max_values=300)
+    after_success = requests.socket is recording
+    box.add("temp", -1, T0 + 600)
+    box.client = m2x_micro.M2XClient(KEY, DEAD_URL, timeout=2)
+    try:
+        box.flush()
+        error = None
+    except m2x_micro.NetworkError:
+        error = "NetworkError"
+    report(sent=sent, calls=recording.calls, after_success=after_success, error=error,
+           after_failure=requests.socket is recording, pending=box.pending())
+
+
 if sys.argv[1] == "bench":
     bench(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+elif sys.argv[1] == "corked":
+    corked(sys.argv[2], sys.argv[3])
 elif sys.argv[1] == "small_heap":
     small_heap(sys.argv[2], sys.argv[3])
 else:
@@ -241,6 +299,25 @@ def test_outbox_delivers_sets_aside_refusals_and_survives_an_outage(interpreter,
         assert run("drain", box, device) == {"pending": 3, "sent": 3, "left": 0}
         assert stored(server, device, "temp")[-3:] == [("2026-01-01T00:01:%02d.000Z" % (40 + i), 100 + i) for i in range(3)]
         assert run("drain", box, device) == {"pending": 0, "sent": 0, "left": 0}
+
+
+def test_a_flush_through_requests_sends_its_last_piece_at_once(tmp_path, monkeypatch):
+    # requests writes the head and each piece of the body apart; under Nagle's algorithm
+    # the last piece waited for the server's delayed ACK (40 ms on Linux, in 1 flush of 5
+    # on loopback). The outbox sets TCP_NODELAY on requests' socket just before that piece,
+    # and gives requests its socket module back, also when the flush fails.
+    with running_server(tmp_path / "m2x.sqlite3") as server, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connecting is refused
+        serve(server, monkeypatch)
+        monkeypatch.setenv("OUTBOX_DEAD_URL", "http://127.0.0.1:%d" % closed.getsockname()[1])
+        device = make_device(server, [("temp", "numeric")])
+        outcome = Runner("micropython", tmp_path)("corked", tmp_path / "outbox", device)
+        assert stored(server, device, "temp") == [(format_iso8601((1767225600 + 200 + i) * 1000), i) for i in range(300)]
+    calls = outcome.pop("calls")
+    assert outcome == {"sent": 300, "after_success": True, "error": "NetworkError", "after_failure": True, "pending": 1}
+    pushed = calls.index(["setsockopt", 6, 1, 1])  # IPPROTO_TCP, TCP_NODELAY
+    assert pushed > 20 and calls[pushed + 1:] == [["write"]], calls  # after the head and the body's other pieces
+    assert [c for c in calls if c[0] == "setsockopt"] == [["setsockopt", 6, 1, 1]]
 
 
 def test_flushing_1000_readings_on_micropython(tmp_path, monkeypatch):

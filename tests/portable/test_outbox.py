@@ -51,10 +51,12 @@ class FakeClient:
         if self.cut:
             next(data)
             raise self.cut
-        chunks = self.chunks = list(data)
+        # Each chunk copied as it comes, as a transport sends it before it asks for the next:
+        # the body makes every chunk in one buffer.
+        chunks = self.chunks = [bytes(chunk) for chunk in data]
         for chunk in chunks:
             assert isinstance(chunk, (bytes, bytearray)) and 0 < len(chunk) <= 256 + 450  # one long reading may overrun
-        raw = b"".join([bytes(chunk) for chunk in chunks])
+        raw = b"".join(chunks)
         assert len(raw) == length
         body = json.loads(raw)
         failure = self.failures.pop(0) if self.failures else None
