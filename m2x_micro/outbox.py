@@ -179,7 +179,7 @@ class Outbox:
         self._size = max(_size(q), 0)
         state = self._first("head") or self._first("head.tmp")
         state = [int(n) for n in state] if state and len(state) == 3 else [-1, 0, 0]
-        self.dropped = state[2]
+        self.dropped = self._dropped_saved = state[2]
         self.set_aside = 0  # readings put in refused() by this Outbox
         self._limit = 0  # the window of a flush halving around a refused reading, else 0
         if header and len(header) == 2:
@@ -308,8 +308,11 @@ class Outbox:
             self._compact()
 
     def _commit(self, head, count):
-        # Persist the head (and dropped), then free the flash behind it.
-        self._save(head)
+        # Persist the head (and dropped), then free the flash behind it. When all is
+        # delivered and dropped has not changed, removing q is the commit, one flash write
+        # less: a head naming an older q means "send q from its start".
+        if head < self._size or self.dropped != self._dropped_saved:
+            self._save(head)
         self._pending -= count
         if head >= self._size:  # all delivered: the next add starts a new q
             os.remove(self._dir + "q")
@@ -327,6 +330,7 @@ class Outbox:
             f.write(_line((b"%d" % self._gen, b"%d" % head, b"%d" % self.dropped)))
         _rename(name + ".tmp", name)
         self._head = head
+        self._dropped_saved = self.dropped
 
     def _compact(self):
         # Copy the undelivered part of q to the next generation, a block at a time.

@@ -323,6 +323,7 @@ def test_what_a_failed_append_left_is_checked_and_ends_the_window_before_it():
 
 
 def test_a_crash_between_the_2xx_and_the_commit_resends_the_same_bytes():
+    # The commit of a window is the head file written; of the last window, q removed.
     def test(path):
         client = FakeClient()
         box = Outbox(client, "d1", path)
@@ -332,13 +333,37 @@ def test_a_crash_between_the_2xx_and_the_commit_resends_the_same_bytes():
         def power_loss(head):
             raise OSError(5, "EIO")  # power lost before the head file is written
         box._save = power_loss
-        raises(OSError, box.flush)
+        raises(OSError, box.flush, 4)
         box = Outbox(client, "d1", path)  # the next boot
         assert box.pending() == 10
-        assert box.flush() == 10
+        assert box.flush(4, 1) == 4
         assert len(client.calls) == 2 and client.calls[0][1] == client.calls[1][1]
+        box = Outbox(client, "d1", path)
+        assert box.pending() == 6
+        outbox_module.os = NoRemove(os)  # power lost before q is removed
+        try:
+            raises(OSError, box.flush)
+        finally:
+            outbox_module.os = os
+        box = Outbox(client, "d1", path)
+        assert box.pending() == 6
+        assert box.flush() == 6
+        assert len(client.calls) == 4 and client.calls[2][1] == client.calls[3][1]
         assert Outbox(client, "d1", path).pending() == 0
     in_dir(test)
+
+
+class NoRemove:
+    """The os module, where removing a file fails as on a power cut."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def remove(self, name):
+        raise OSError(5, "EIO")
 
 
 def test_a_crash_after_the_new_head_is_written_but_not_renamed_keeps_the_commit():
