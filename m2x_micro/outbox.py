@@ -27,7 +27,8 @@
 # a 2xx the head moves past the window (not synced: a head lost or torn by a power cut,
 # like one naming another generation of q, means "send q from its start"); a cut before
 # that sends the same readings with the same stamps again, which the server keeps once.
-# When all is delivered q is removed; once the head passes max_bytes / 2, the rest of q is
+# When all is delivered q is removed, which is then the commit (the head is not written
+# unless dropped changed: it names an older q); once the head passes max_bytes / 2, q's rest is
 # copied to q.tmp, the next generation, which replaces q (a q.tmp found without q is one
 # whose replace was cut short: it becomes q). max_bytes bounds q: when the undelivered
 # readings fill it, the oldest go, an eighth of max_bytes at once so that not every add()
