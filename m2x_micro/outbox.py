@@ -314,6 +314,8 @@ class Outbox:
         # less: a head naming an older q means "send q from its start".
         if head < self._size or self.dropped != self._dropped_saved:
             self._save(head)
+        else:
+            self._head = head  # not on flash: q's removal below says it
         self._pending -= count
         if head >= self._size:  # all delivered: the next add starts a new q
             os.remove(self._dir + "q")
@@ -374,7 +376,10 @@ class Outbox:
         if self._pending and not self.client.clock_known():
             self.client.sync_time()  # dates the readings of this boot stamped before
         # The board's requests, if loaded: a client with another transport never calls it.
-        requests = __import__("sys").modules.get("requests")
+        # The urequests alias of micropython-lib loads requests when first asked for a name.
+        modules = __import__("sys").modules
+        getattr(modules.get("urequests"), "request", None)
+        requests = modules.get("requests")
         sockets = getattr(requests, "socket", None)
         cork = _Cork(sockets) if hasattr(sockets, "getaddrinfo") else None
         if cork:
@@ -465,8 +470,8 @@ class Outbox:
         return end, count, streams, length, first
 
     def _body(self, streams, cork):
-        # The window's post_updates JSON in pieces of at most _BLOCK bytes, all made in one
-        # buffer (emptied once sent, it keeps its room: no piece is allocated anew): per
+        # The window's post_updates JSON in pieces of about _BLOCK bytes (one long reading
+        # may overrun it), all made in one buffer (emptied once sent, it keeps its room): per
         # stream, its readings read again from q (sound, and a stamp marked "~" datable:
         # see _window). An item's text up to the ms is made once a second (the date once a
         # minute); the rest is the line's, whose stamp ends in its ms (a marked stamp's
@@ -521,8 +526,9 @@ class Outbox:
             comma = b","
         buf += b"}}"
         if cork and cork.made:
+            sockets = cork.module  # the unix port names neither constant
             try:
-                cork.made.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+                cork.made.setsockopt(getattr(sockets, "IPPROTO_TCP", 6), getattr(sockets, "TCP_NODELAY", 1), 1)
             except OSError:
                 pass
         yield buf

@@ -150,9 +150,52 @@ def small_heap(directory, device):
     report(sent=box.flush(max_values=1000), growth=client.peak - start, free=gc.mem_free())
 
 
+def corked(directory, device):
+    # The writes and options the socket of the board's requests gets while flush() sends
+    # 300 readings as the boot's first request, through the lazy urequests alias (see
+    # ALIAS), and whether requests has its own socket module back after a flush that
+    # succeeds and after one that fails.
+    import urequests
+
+    client = m2x_micro.M2XClient(KEY, URL, timeout=5)
+    loaded_before = "requests" in sys.modules
+    box = Outbox(client, device, directory)
+    for i in range(300):
+        box.add("temp", i, T0 + 200 + i)
+    sent = box.flush(max_values=300)
+    import requests
+
+    recording = urequests.recording
+    after_success = requests.socket is recording
+    box.add("temp", -1, T0 + 600)
+    box.client = m2x_micro.M2XClient(KEY, DEAD_URL, timeout=2)
+    try:
+        box.flush()
+        error = None
+    except m2x_micro.NetworkError:
+        error = "NetworkError"
+    report(sent=sent, loaded_before=loaded_before, calls=recording.calls, after_success=after_success,
+           error=error, after_failure=requests.socket is recording, pending=box.pending())
+
+
+if sys.argv[1] == "bench":
+    bench(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+elif sys.argv[1] == "corked":
+    corked(sys.argv[2], sys.argv[3])
+elif sys.argv[1] == "small_heap":
+    small_heap(sys.argv[2], sys.argv[3])
+else:
+    scenario(sys.argv[1], sys.argv[2], sys.argv[3])
+'''
+
+# urequests as micropython-lib ships it on firmware, an alias that imports requests when
+# first asked for a name (the unix port has none), and which then also puts a recording
+# socket module in requests' place: its sockets note their writes and options in order.
+ALIAS = r'''
+recording = None
+
+
 class Recorded:
-    # A socket that notes its writes and options in calls (methods of a class in a
-    # function cannot see the function's names on MicroPython, hence module level).
     def __init__(self, sock, calls):
         self._sock = sock
         self._calls = calls
@@ -170,7 +213,6 @@ class Recorded:
 
 
 class Recording:
-    # A socket module whose sockets are Recorded.
     def __init__(self, module):
         self._module = module
         self.getaddrinfo = module.getaddrinfo
@@ -181,37 +223,13 @@ class Recording:
         return Recorded(self._module.socket(*args), self.calls)
 
 
-def corked(directory, device):
-    # The writes and options the socket of the board's requests gets while flush() sends
-    # 300 readings, and whether requests has its own socket module back after a flush
-    # that succeeds and after one that fails.
+def __getattr__(attr):
+    global recording
     import requests
 
-    recording = requests.socket = Recording(requests.socket)
-    box = Outbox(m2x_micro.M2XClient(KEY, URL, timeout=5), device, directory)
-    for i in range(300):
-        box.add("temp", i, T0 + 200 + i)
-    sent = box.flush(max_values=300)
-    after_success = requests.socket is recording
-    box.add("temp", -1, T0 + 600)
-    box.client = m2x_micro.M2XClient(KEY, DEAD_URL, timeout=2)
-    try:
-        box.flush()
-        error = None
-    except m2x_micro.NetworkError:
-        error = "NetworkError"
-    report(sent=sent, calls=recording.calls, after_success=after_success, error=error,
-           after_failure=requests.socket is recording, pending=box.pending())
-
-
-if sys.argv[1] == "bench":
-    bench(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
-elif sys.argv[1] == "corked":
-    corked(sys.argv[2], sys.argv[3])
-elif sys.argv[1] == "small_heap":
-    small_heap(sys.argv[2], sys.argv[3])
-else:
-    scenario(sys.argv[1], sys.argv[2], sys.argv[3])
+    if recording is None:
+        recording = requests.socket = Recording(requests.socket)
+    return getattr(requests, attr)
 '''
 
 SET_ASIDE = [
@@ -305,16 +323,22 @@ def test_a_flush_through_requests_sends_its_last_piece_at_once(tmp_path, monkeyp
     # requests writes the head and each piece of the body apart; under Nagle's algorithm
     # the last piece waited for the server's delayed ACK (40 ms on Linux, in 1 flush of 5
     # on loopback). The outbox sets TCP_NODELAY on requests' socket just before that piece,
+    # also when the flush is the first request and urequests has not loaded requests yet,
     # and gives requests its socket module back, also when the flush fails.
+    (tmp_path / "alias").mkdir()
+    (tmp_path / "alias" / "urequests.py").write_text(ALIAS)
     with running_server(tmp_path / "m2x.sqlite3") as server, socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))  # bound, never listening: connecting is refused
         serve(server, monkeypatch)
         monkeypatch.setenv("OUTBOX_DEAD_URL", "http://127.0.0.1:%d" % closed.getsockname()[1])
         device = make_device(server, [("temp", "numeric")])
-        outcome = Runner("micropython", tmp_path)("corked", tmp_path / "outbox", device)
+        run = Runner("micropython", tmp_path)
+        run.path = [tmp_path / "alias"] + run.path
+        outcome = run("corked", tmp_path / "outbox", device)
         assert stored(server, device, "temp") == [(format_iso8601((1767225600 + 200 + i) * 1000), i) for i in range(300)]
     calls = outcome.pop("calls")
-    assert outcome == {"sent": 300, "after_success": True, "error": "NetworkError", "after_failure": True, "pending": 1}
+    assert outcome == {"sent": 300, "loaded_before": False, "after_success": True, "error": "NetworkError",
+                       "after_failure": True, "pending": 1}
     pushed = calls.index(["setsockopt", 6, 1, 1])  # IPPROTO_TCP, TCP_NODELAY
     assert pushed > 20 and calls[pushed + 1:] == [["write"]], calls  # after the head and the body's other pieces
     assert [c for c in calls if c[0] == "setsockopt"] == [["setsockopt", 6, 1, 1]]
