@@ -10,7 +10,7 @@ DEBIAN_STAMP := $(VENV)/.installed-debian
 BUILD := build
 # The client as the folder a board gets: the core and its add-ons (outbox, backoff, transport).
 PACKAGE := $(patsubst m2x_micro/%.py,$(BUILD)/m2x_micro/%.mpy,$(wildcard m2x_micro/*.py))
-MPY := $(PACKAGE) $(BUILD)/app.mpy $(BUILD)/client.mpy $(BUILD)/demo.mpy
+MPY := $(PACKAGE) $(BUILD)/app.mpy $(BUILD)/battery.mpy $(BUILD)/client.mpy $(BUILD)/demo.mpy
 
 # Deploying to a board: make deploy BOARD=esp32 PORT=/dev/ttyUSB0
 BOARD ?= esp32
@@ -81,6 +81,7 @@ deploy: $(MPY)
 	$(BIN)/mpremote connect $(PORT) \
 	  cp -r $(BUILD)/m2x_micro : + \
 	  cp $(BUILD)/app.mpy :app.mpy + \
+	  cp $(BUILD)/battery.mpy :battery.mpy + \
 	  cp $(BUILD)/client.mpy :client.mpy + \
 	  cp boards/$(BOARD)/config.py :config.py + \
 	  cp boards/$(BOARD)/wifi.py :wifi.py + \

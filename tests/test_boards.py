@@ -164,6 +164,7 @@ def test_a_battery_board_sleeps_between_readings_and_delivers_every_batch(m2x_se
 
 WAKE_ON_AN_UNSET_CLOCK = """
 import app
+import battery
 from m2x_micro import Device
 
 class Client:
@@ -191,7 +192,7 @@ class Client:
 client = Client()
 joins = []
 for wake_up in range(3):
-    app.wake(client, "d1", %r, flush_every=3, online=lambda: joins.append(1) or True)
+    battery.wake(client, "d1", %r, flush_every=3, online=lambda: joins.append(1) or True)
 print("JOINED", len(joins), "SET ASIDE", len(app.open_outbox(client, "d1", %r).refused()))
 """
 

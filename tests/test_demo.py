@@ -33,7 +33,8 @@ def test_make_n_deploy_shows_the_mpremote_commands():
                           capture_output=True, text=True, check=True)
     out = done.stdout
     assert "mpremote connect /dev/ttyUSB7" in out
-    for copy in ("cp -r build/m2x_micro :", "cp build/app.mpy :app.mpy", "cp build/client.mpy :client.mpy",
+    for copy in ("cp -r build/m2x_micro :", "cp build/app.mpy :app.mpy", "cp build/battery.mpy :battery.mpy",
+                 "cp build/client.mpy :client.mpy",
                  "cp boards/esp32/config.py :config.py",
                  "cp boards/esp32/wifi.py :wifi.py", "cp boards/esp32/boot.py :boot.py", "cp boards/esp32/main.py :main.py", "reset"):
         assert copy in out

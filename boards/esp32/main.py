@@ -5,7 +5,6 @@
 # wake-up reads, queues, and every BATCH wake-ups joins the WiFi and delivers.
 import config
 import wifi
-from app import device_loop, wake
 from client import make_client
 
 client = make_client(config)
@@ -13,6 +12,8 @@ outbox = getattr(config, "OUTBOX_DIR", "outbox")
 sleep_s = getattr(config, "DEEP_SLEEP_S", None)
 if sleep_s:
     try:
+        from battery import wake  # only a battery board keeps it in its heap
+
         wake(client, config.DEVICE_ID, outbox, flush_every=config.BATCH,
              online=lambda: wifi.connect(getattr(config, "WIFI_TRIES", 3), getattr(config, "WIFI_WAIT_S", 15)))
     except Exception as e:  # noqa: BLE001 - a battery board awake at a prompt would drain it
@@ -20,6 +21,8 @@ if sleep_s:
     import machine
     machine.deepsleep(sleep_s * 1000)  # the board starts again from boot.py
 else:
+    from app import device_loop
+
     print("posting to device %s at %s" % (config.DEVICE_ID, config.M2X_ENDPOINT))
     device_loop(client, config.DEVICE_ID, outbox, every_s=config.EVERY_S, batch=config.BATCH,
                 rounds=getattr(config, "ROUNDS", None), online=wifi.online)
